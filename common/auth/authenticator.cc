@@ -1,0 +1,109 @@
+#include "common/auth/authenticator.h"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/auth/sha256.h"
+#include "common/validation/validate.h"
+
+namespace isms {
+namespace {
+
+constexpr absl::string_view kBearerPrefix = "Bearer ";
+
+bool IsLowerHex64(absl::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("token file ", path, " cannot be read"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return FromText(buffer.str());
+}
+
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromText(
+    absl::string_view text) {
+  std::unique_ptr<Authenticator> auth(new Authenticator());
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    const std::string where = absl::StrCat("token file line ", line_number);
+    if (fields.size() != 3) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": want '<sha256> principal|service <name>'"));
+    }
+    std::string hash = absl::AsciiStrToLower(fields[0]);
+    if (!IsLowerHex64(hash)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": hash is not 64 hex digits"));
+    }
+    Identity identity;
+    identity.name = std::string(fields[2]);
+    if (fields[1] == "principal") {
+      identity.is_service = false;
+      if (!ValidateResourceName("principal", identity.name, "principals").ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": want principals/<id>"));
+      }
+    } else if (fields[1] == "service") {
+      identity.is_service = true;
+      if (!ValidateResourceName("service", identity.name, "services").ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": want services/<id>"));
+      }
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": kind must be 'principal' or 'service'"));
+    }
+    if (!auth->identities_by_hash_.emplace(hash, std::move(identity)).second) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate token hash"));
+    }
+  }
+  return auth;
+}
+
+absl::StatusOr<Caller> Authenticator::Authenticate(
+    std::optional<absl::string_view> authorization,
+    std::optional<absl::string_view> on_behalf_of) const {
+  if (!authorization.has_value()) {
+    return absl::UnauthenticatedError("missing authorization: want 'Bearer <token>'");
+  }
+  if (!absl::StartsWith(*authorization, kBearerPrefix) ||
+      authorization->size() == kBearerPrefix.size()) {
+    return absl::UnauthenticatedError("malformed authorization: want 'Bearer <token>'");
+  }
+  auto it = identities_by_hash_.find(Sha256Hex(authorization->substr(kBearerPrefix.size())));
+  if (it == identities_by_hash_.end()) {
+    return absl::UnauthenticatedError("unknown bearer token");
+  }
+  const Identity& identity = it->second;
+  Caller caller{identity.name, identity.name, identity.is_service};
+  if (on_behalf_of.has_value()) {
+    if (!identity.is_service) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(kOnBehalfOfMetadataKey, ": only service identities may act on behalf of a principal"));
+    }
+    absl::Status valid =
+        ValidateResourceName(kOnBehalfOfMetadataKey, *on_behalf_of, "principals");
+    if (!valid.ok()) return valid;
+    caller.principal = std::string(*on_behalf_of);
+  }
+  return caller;
+}
+
+}  // namespace isms

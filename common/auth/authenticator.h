@@ -1,0 +1,62 @@
+#ifndef ISMS_COMMON_AUTH_AUTHENTICATOR_H_
+#define ISMS_COMMON_AUTH_AUTHENTICATOR_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace isms {
+
+// Metadata key a service identity uses to name the principal it acts for.
+inline constexpr char kOnBehalfOfMetadataKey[] = "x-isms-on-behalf-of";
+
+// Who is calling. `actor` is the identity the token belongs to; `principal`
+// is whom the call is for: the actor itself, or, for a service identity that
+// named one, the principal it acts on behalf of. Audit events record both.
+struct Caller {
+  std::string actor;
+  std::string principal;
+  bool is_service = false;
+};
+
+// Checks bearer tokens against a token file that stores only SHA-256 hashes.
+//
+// Token file format, one entry a line, '#' starts a comment:
+//   <sha256 hex of token> principal principals/<id>
+//   <sha256 hex of token> service services/<id>
+// Thread-safe: immutable after construction.
+class Authenticator {
+ public:
+  // Parses a token file. InvalidArgument names the line at fault; NotFound
+  // if the file cannot be read.
+  static absl::StatusOr<std::unique_ptr<Authenticator>> FromFile(
+      const std::string& path);
+  static absl::StatusOr<std::unique_ptr<Authenticator>> FromText(
+      absl::string_view text);
+
+  // `authorization` is the value of the "authorization" header, if any;
+  // `on_behalf_of` the value of kOnBehalfOfMetadataKey, if any.
+  // Returns Unauthenticated for a missing, malformed or unknown token;
+  // PermissionDenied when a principal token tries to act on behalf of
+  // someone; InvalidArgument for a malformed on-behalf-of name.
+  absl::StatusOr<Caller> Authenticate(
+      std::optional<absl::string_view> authorization,
+      std::optional<absl::string_view> on_behalf_of) const;
+
+ private:
+  struct Identity {
+    std::string name;
+    bool is_service;
+  };
+  Authenticator() = default;
+
+  absl::flat_hash_map<std::string, Identity> identities_by_hash_;
+};
+
+}  // namespace isms
+
+#endif  // ISMS_COMMON_AUTH_AUTHENTICATOR_H_

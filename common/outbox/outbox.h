@@ -1,0 +1,37 @@
+#ifndef ISMS_COMMON_OUTBOX_OUTBOX_H_
+#define ISMS_COMMON_OUTBOX_OUTBOX_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/storage/sqlite_database.h"
+#include "isms/audit/v1/audit_event.pb.h"
+
+namespace isms {
+
+// The transactional outbox: audit events are written to the service's own
+// database in the same transaction as the change they describe, so a change
+// and its event are kept or lost together. Delivery to the audit service
+// reads them in sequence order (a later issue).
+
+// Schema migration that creates the outbox table; services include it in
+// their migration list.
+extern const char kOutboxMigration[];
+
+// Appends `event`. REQUIRES: called inside a transaction of `db`.
+absl::Status AppendToOutbox(SqliteDatabase& db, const isms::audit::v1::AuditEvent& event);
+
+struct OutboxEntry {
+  int64_t sequence;
+  isms::audit::v1::AuditEvent event;
+};
+
+// Up to `limit` events with sequence numbers above `after`, in order.
+absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after,
+                                                    int limit);
+
+}  // namespace isms
+
+#endif  // ISMS_COMMON_OUTBOX_OUTBOX_H_

@@ -1,0 +1,90 @@
+#include "common/server/logger.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+
+namespace isms {
+namespace {
+
+const char* LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+std::string Prefix(LogLevel level) {
+  return absl::StrCat("{\"time\":\"",
+                      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()),
+                      "\",\"level\":\"", LevelName(level), "\"");
+}
+
+}  // namespace
+
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view name) {
+  if (name == "debug") return LogLevel::kDebug;
+  if (name == "info") return LogLevel::kInfo;
+  if (name == "warning") return LogLevel::kWarning;
+  if (name == "error") return LogLevel::kError;
+  return absl::InvalidArgumentError("log_level: want debug, info, warning or error");
+}
+
+std::string JsonEscape(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+void Logger::Log(LogLevel level, absl::string_view message, Fields fields) {
+  if (level < min_level_) return;
+  std::string line = Prefix(level);
+  absl::StrAppend(&line, ",\"msg\":\"", JsonEscape(message), "\"");
+  for (const auto& [key, value] : fields) {
+    absl::StrAppend(&line, ",\"", JsonEscape(key), "\":\"", JsonEscape(value), "\"");
+  }
+  line += "}\n";
+  WriteLine(line);
+}
+
+void Logger::LogCall(absl::string_view method, absl::string_view code,
+                     absl::Duration duration, absl::string_view actor,
+                     absl::string_view principal, absl::string_view request_id,
+                     absl::string_view error) {
+  if (LogLevel::kInfo < min_level_) return;
+  std::string line = Prefix(LogLevel::kInfo);
+  absl::StrAppend(&line, ",\"msg\":\"rpc\",\"method\":\"", JsonEscape(method),
+                  "\",\"code\":\"", code, "\",\"duration_ms\":",
+                  absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(duration)),
+                  ",\"actor\":\"", JsonEscape(actor), "\",\"principal\":\"",
+                  JsonEscape(principal), "\",\"request_id\":\"", JsonEscape(request_id), "\"");
+  if (!error.empty()) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(error), "\"");
+  line += "}\n";
+  WriteLine(line);
+}
+
+void Logger::WriteLine(const std::string& line) {
+  absl::MutexLock lock(&mu_);
+  std::fwrite(line.data(), 1, line.size(), out_);
+  std::fflush(out_);
+}
+
+}  // namespace isms

@@ -1,0 +1,32 @@
+#ifndef ISMS_COMMON_SERVER_SERVER_FLAGS_H_
+#define ISMS_COMMON_SERVER_SERVER_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/time/time.h"
+
+// Flags every service takes. Each may also be set from the environment as
+// ISMS_<FLAG NAME IN UPPER CASE> (e.g. ISMS_LISTEN); a command-line flag wins
+// over the environment, which wins over the default.
+ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, data_dir);
+ABSL_DECLARE_FLAG(std::string, token_file);
+ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(int, max_message_bytes);
+ABSL_DECLARE_FLAG(absl::Duration, drain_grace);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_timeout);
+ABSL_DECLARE_FLAG(std::string, ready_file);
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, tls_key_file);
+
+namespace isms {
+
+// Applies ISMS_* environment overrides, then parses the command line.
+// Returns the positional arguments. Exits with a usage message on bad flags.
+std::vector<char*> ParseFlagsWithEnvironment(int argc, char** argv);
+
+}  // namespace isms
+
+#endif  // ISMS_COMMON_SERVER_SERVER_FLAGS_H_

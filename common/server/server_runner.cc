@@ -1,0 +1,130 @@
+#include "common/server/server_runner.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/server/server_flags.h"
+
+namespace isms {
+namespace {
+
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("tls_cert_file and tls_key_file go together");
+  }
+  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// Writes atomically so a watcher never reads half a line.
+absl::Status WriteReadyFile(const std::string& path, const std::string& address) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << address << "\n";
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", temp));
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", temp));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+ServerOptions ServerOptionsFromFlags() {
+  ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.drain_grace = absl::GetFlag(FLAGS_drain_grace);
+  options.shutdown_timeout = absl::GetFlag(FLAGS_shutdown_timeout);
+  options.ready_file = absl::GetFlag(FLAGS_ready_file);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  return options;
+}
+
+void BlockShutdownSignals() {
+  sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+absl::Status RunServer(const ServerOptions& options,
+                       const std::vector<grpc::Service*>& services, Logger& logger) {
+  if (options.max_message_bytes <= 0) {
+    return absl::InvalidArgumentError("max_message_bytes: must be positive");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
+  if (!credentials.ok()) return credentials.status();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address, *credentials, &port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+
+  const std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
+  const std::string bound = absl::StrCat(host, ":", port);
+  logger.Log(LogLevel::kInfo, "serving", {{"address", bound}});
+  if (!options.ready_file.empty()) {
+    absl::Status written = WriteReadyFile(options.ready_file, bound);
+    if (!written.ok()) {
+      server->Shutdown();
+      return written;
+    }
+  }
+
+  sigset_t set = ShutdownSignals();
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  logger.Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
+  health->SetServingStatus(false);
+  absl::SleepFor(options.drain_grace);
+  server->Shutdown(absl::ToChronoTime(absl::Now() + options.shutdown_timeout));
+  server->Wait();
+  logger.Log(LogLevel::kInfo, "stopped");
+  return absl::OkStatus();
+}
+
+}  // namespace isms

@@ -1,0 +1,45 @@
+#ifndef ISMS_COMMON_SERVER_SERVER_RUNNER_H_
+#define ISMS_COMMON_SERVER_SERVER_RUNNER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/server/logger.h"
+
+namespace isms {
+
+struct ServerOptions {
+  std::string listen_address;
+  int max_message_bytes = 4 * 1024 * 1024;
+  absl::Duration drain_grace = absl::ZeroDuration();
+  absl::Duration shutdown_timeout = absl::Seconds(10);
+  // If set, the bound "host:port" is written here once serving.
+  std::string ready_file;
+  // Both set: serve TLS with these PEM files.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+// ServerOptions from the common server flags.
+ServerOptions ServerOptionsFromFlags();
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
+// later, so RunServer can wait for them. REQUIRES: called first in main(),
+// before any thread exists.
+void BlockShutdownSignals();
+
+// Serves `services` with the standard health service and server reflection
+// until SIGTERM or SIGINT. Health reports NOT_SERVING until every service is
+// registered and again while draining; then in-flight calls get
+// shutdown_timeout to finish. Returns when the server has stopped, or an
+// error if it could not start. REQUIRES: BlockShutdownSignals() was called.
+absl::Status RunServer(const ServerOptions& options,
+                       const std::vector<grpc::Service*>& services, Logger& logger);
+
+}  // namespace isms
+
+#endif  // ISMS_COMMON_SERVER_SERVER_RUNNER_H_

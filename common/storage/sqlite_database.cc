@@ -1,0 +1,139 @@
+#include "common/storage/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+
+namespace isms {
+
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
+    : db_(other.db_), stmt_(other.stmt_), bind_error_(other.bind_error_) {
+  other.stmt_ = nullptr;
+}
+
+SqliteStatement::~SqliteStatement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, absl::string_view text) {
+  int rc = sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                             SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindBlob(int index, absl::string_view bytes) {
+  int rc = sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                             SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+absl::StatusOr<bool> SqliteStatement::Step() {
+  if (bind_error_ != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat("sqlite bind: ", sqlite3_errstr(bind_error_)));
+  }
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return absl::InternalError(absl::StrCat("sqlite step: ", sqlite3_errmsg(db_)));
+}
+
+absl::Status SqliteStatement::Run() {
+  absl::StatusOr<bool> stepped = Step();
+  sqlite3_reset(stmt_);
+  return stepped.status();
+}
+
+std::string SqliteStatement::ColumnText(int index) const {
+  const void* data = sqlite3_column_blob(stmt_, index);
+  int size = sqlite3_column_bytes(stmt_, index);
+  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
+}
+
+int64_t SqliteStatement::ColumnInt64(int index) const {
+  return sqlite3_column_int64(stmt_, index);
+}
+
+absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::UnavailableError(absl::StrCat("open database ", path, ": ", message));
+  }
+  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db));
+  sqlite3_busy_timeout(db, 5000);
+  ISMS_RETURN_IF_ERROR(database->Exec("PRAGMA journal_mode=WAL"));
+  ISMS_RETURN_IF_ERROR(database->Exec("PRAGMA synchronous=FULL"));
+  ISMS_RETURN_IF_ERROR(database->Exec("PRAGMA foreign_keys=ON"));
+  return database;
+}
+
+SqliteDatabase::~SqliteDatabase() { sqlite3_close(db_); }
+
+absl::Status SqliteDatabase::Error(absl::string_view what) const {
+  return absl::InternalError(absl::StrCat("sqlite ", what, ": ", sqlite3_errmsg(db_)));
+}
+
+absl::Status SqliteDatabase::Exec(absl::string_view sql) {
+  std::string owned(sql);
+  if (sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Error(absl::StrCat("exec '", sql.substr(0, 60), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SqliteStatement> SqliteDatabase::Prepare(absl::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return Error(absl::StrCat("prepare '", sql.substr(0, 60), "'"));
+  }
+  return SqliteStatement(db_, stmt);
+}
+
+absl::Status SqliteDatabase::InTransaction(const std::function<absl::Status()>& body) {
+  ISMS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  absl::Status status = body();
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) {
+    Exec("ROLLBACK").IgnoreError();  // Nothing more to do if rollback fails.
+  }
+  return status;
+}
+
+absl::Status SqliteDatabase::Migrate(const std::vector<std::string>& migrations) {
+  ISMS_RETURN_IF_ERROR(Exec(
+      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement read,
+                        Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  ISMS_ASSIGN_OR_RETURN(bool has_row, read.Step());
+  const int64_t current = has_row ? read.ColumnInt64(0) : 0;
+  if (current > static_cast<int64_t>(migrations.size())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database schema version ", current, " is newer than this binary's ",
+        migrations.size()));
+  }
+  for (size_t version = current + 1; version <= migrations.size(); ++version) {
+    ISMS_RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
+      ISMS_RETURN_IF_ERROR(Exec(migrations[version - 1]));
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement bump,
+                            Prepare("INSERT INTO schema_version (version) VALUES (?)"));
+      return bump.Bind(1, static_cast<int64_t>(version)).Run();
+    }));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace isms

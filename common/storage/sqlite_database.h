@@ -1,0 +1,85 @@
+#ifndef ISMS_COMMON_STORAGE_SQLITE_DATABASE_H_
+#define ISMS_COMMON_STORAGE_SQLITE_DATABASE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace isms {
+
+// One prepared statement. Move-only; finalized on destruction.
+class SqliteStatement {
+ public:
+  SqliteStatement(SqliteStatement&& other) noexcept;
+  SqliteStatement& operator=(SqliteStatement&&) = delete;
+  SqliteStatement(const SqliteStatement&) = delete;
+  ~SqliteStatement();
+
+  // Parameters are numbered from 1. Bound data is copied.
+  SqliteStatement& Bind(int index, absl::string_view text);
+  SqliteStatement& BindBlob(int index, absl::string_view bytes);
+  SqliteStatement& Bind(int index, int64_t value);
+
+  // Advances: true with a row to read, false when done; Internal on error.
+  absl::StatusOr<bool> Step();
+  // Runs a statement that returns no rows, then resets it (bindings kept
+  // until rebound) so it can run again.
+  absl::Status Run();
+
+  // Columns are numbered from 0. Valid until the next Step.
+  std::string ColumnText(int index) const;
+  int64_t ColumnInt64(int index) const;
+
+ private:
+  friend class SqliteDatabase;
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  int bind_error_ = 0;
+};
+
+// An SQLite database opened for durable service storage: WAL journal,
+// synchronous=FULL (a committed transaction survives kill -9 and power loss),
+// a busy timeout, and foreign keys on.
+//
+// Not thread-safe: one owner uses it at a time.
+class SqliteDatabase {
+ public:
+  // Opens or creates the database file at `path` (":memory:" for tests).
+  static absl::StatusOr<std::unique_ptr<SqliteDatabase>> Open(const std::string& path);
+  ~SqliteDatabase();
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  absl::Status Exec(absl::string_view sql);
+  absl::StatusOr<SqliteStatement> Prepare(absl::string_view sql);
+
+  // Brings the schema to version migrations.size(): applies migrations[i]
+  // (version i+1) for every version above the recorded one, each in its own
+  // transaction together with the version bump. FailedPrecondition if the
+  // database is newer than this binary knows.
+  absl::Status Migrate(const std::vector<std::string>& migrations);
+
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and returns
+  // body's error if it fails.
+  absl::Status InTransaction(const std::function<absl::Status()>& body);
+
+ private:
+  explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+  absl::Status Error(absl::string_view what) const;
+
+  sqlite3* db_;
+};
+
+}  // namespace isms
+
+#endif  // ISMS_COMMON_STORAGE_SQLITE_DATABASE_H_

@@ -1,0 +1,80 @@
+// The role service binary: flags, storage, catalogue seeding, then serve.
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/authenticator.h"
+#include "common/server/logger.h"
+#include "common/server/server_flags.h"
+#include "common/server/server_runner.h"
+#include "common/server/unary_call.h"
+#include "common/time/clock.h"
+#include "services/role/catalogue.h"
+#include "services/role/role_grpc_service.h"
+#include "services/role/role_registry.h"
+#include "services/role/sqlite_role_store.h"
+
+ABSL_FLAG(std::string, catalogue_file, "",
+          "role catalogue (text format isms.role.v1.RoleCatalogue) loaded at first start");
+ABSL_FLAG(std::string, bootstrap_principal, "",
+          "principal that may manage roles, principals and assignments while nobody "
+          "holds a role granting that (first start); empty disables bootstrap");
+
+namespace {
+
+int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& status) {
+  logger.Log(isms::LogLevel::kError, what, {{"error", status.ToString()}});
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  isms::BlockShutdownSignals();
+  isms::ParseFlagsWithEnvironment(argc, argv);
+
+  absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  isms::Logger logger(stderr, level.ok() ? *level : isms::LogLevel::kInfo);
+  if (!level.ok()) return Fail(logger, "bad flag", level.status());
+
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  if (token_file.empty()) {
+    return Fail(logger, "bad flag", absl::InvalidArgumentError("token_file: required"));
+  }
+  auto authenticator = isms::Authenticator::FromFile(token_file);
+  if (!authenticator.ok()) return Fail(logger, "cannot load tokens", authenticator.status());
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return Fail(logger, "cannot create data_dir", absl::UnavailableError(error.message()));
+  }
+  auto store = isms::role::SqliteRoleStore::Open(absl::StrCat(data_dir, "/role.db"));
+  if (!store.ok()) return Fail(logger, "cannot open storage", store.status());
+
+  isms::SystemClock clock;
+  isms::role::RoleRegistry::Options options;
+  options.bootstrap_principal = absl::GetFlag(FLAGS_bootstrap_principal);
+  auto registry = isms::role::RoleRegistry::Open(**store, clock, std::move(options));
+  if (!registry.ok()) return Fail(logger, "cannot load state", registry.status());
+
+  const std::string catalogue_file = absl::GetFlag(FLAGS_catalogue_file);
+  if (!catalogue_file.empty()) {
+    auto catalogue = isms::role::LoadCatalogueFile(catalogue_file);
+    if (!catalogue.ok()) return Fail(logger, "bad catalogue", catalogue.status());
+    auto seeded = (*registry)->SeedCatalogue(*catalogue);
+    if (!seeded.ok()) return Fail(logger, "cannot seed catalogue", seeded.status());
+    logger.Log(isms::LogLevel::kInfo, "catalogue",
+               {{"loaded_roles", absl::StrCat(*seeded)}, {"file", catalogue_file}});
+  }
+
+  isms::UnaryCallRunner runner(**authenticator, logger);
+  isms::role::RoleGrpcService service(**registry, runner);
+  absl::Status served = isms::RunServer(isms::ServerOptionsFromFlags(), {&service}, logger);
+  if (!served.ok()) return Fail(logger, "cannot serve", served);
+  return 0;
+}

@@ -1,0 +1,155 @@
+// RoleRegistry: the role catalogue (Get, List, Create, Update, Delete).
+
+#include <google/protobuf/util/field_mask_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/api/etag.h"
+#include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
+#include "common/validation/validate.h"
+#include "services/role/catalogue.h"
+#include "services/role/paginate.h"
+#include "services/role/role_registry.h"
+#include "services/role/role_validation.h"
+
+namespace isms::role {
+namespace {
+
+// FailedPrecondition unless every role `role` refers to exists.
+absl::Status CheckReferences(const RoleModel& model, const v1::Role& role) {
+  auto check = [&](absl::string_view field, const std::string& name) -> absl::Status {
+    if (name.empty() || name == role.name() || model.FindRole(name) != nullptr) {
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("reference rule: role.", field, " names ", name, ", which does not exist"));
+  };
+  ISMS_RETURN_IF_ERROR(check("deputy_for", role.deputy_for()));
+  for (const auto& name : role.accountable_to()) ISMS_RETURN_IF_ERROR(check("accountable_to", name));
+  for (const auto& name : role.conflicting_roles()) {
+    ISMS_RETURN_IF_ERROR(check("conflicting_roles", name));
+  }
+  return absl::OkStatus();
+}
+
+// The first other role that refers to `name`, as "roles/x (field)".
+std::string FindReferrer(const RoleModel& model, absl::string_view name) {
+  for (const auto& [other_name, other] : model.roles()) {
+    if (other_name == name) continue;
+    if (other.deputy_for() == name) return absl::StrCat(other_name, " (deputy_for)");
+    for (const auto& ref : other.accountable_to()) {
+      if (ref == name) return absl::StrCat(other_name, " (accountable_to)");
+    }
+    for (const auto& ref : other.conflicting_roles()) {
+      if (ref == name) return absl::StrCat(other_name, " (conflicting_roles)");
+    }
+  }
+  return "";
+}
+
+absl::Status RoleNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat(name, " not found"));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Role> RoleRegistry::GetRole(const CallInfo& call,
+                                               const v1::GetRoleRequest& request) const {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "roles"));
+  absl::ReaderMutexLock read(&mu_);
+  const v1::Role* role = model_.FindRole(request.name());
+  if (role == nullptr) return RoleNotFound(request.name());
+  return *role;
+}
+
+absl::StatusOr<v1::ListRolesResponse> RoleRegistry::ListRoles(
+    const CallInfo& call, const v1::ListRolesRequest& request) const {
+  v1::ListRolesResponse response;
+  absl::ReaderMutexLock read(&mu_);
+  ISMS_RETURN_IF_ERROR(Paginate(
+      model_.roles(), request.page_size(), request.page_token(), "roles",
+      [](const v1::Role&) { return true; }, response.mutable_roles(),
+      response.mutable_next_page_token()));
+  return response;
+}
+
+absl::StatusOr<v1::Role> RoleRegistry::CreateRole(const CallInfo& call,
+                                                  const v1::CreateRoleRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateId("role_id", request.role_id()));
+  v1::Role role = request.role();
+  role.set_name(absl::StrCat("roles/", request.role_id()));
+  ISMS_RETURN_IF_ERROR(ValidateRole(role, "role"));
+  ISMS_RETURN_IF_ERROR(Mutate(call, role.name(), [&](const RoleModel& model, Mutation& m) {
+    ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+    if (model.FindRole(role.name()) != nullptr) {
+      return absl::AlreadyExistsError(absl::StrCat(role.name(), " already exists"));
+    }
+    ISMS_RETURN_IF_ERROR(CheckReferences(model, role));
+    role.set_code(RoleCode(role.name()));
+    *role.mutable_create_time() = ToProto(clock_.Now());
+    *role.mutable_update_time() = role.create_time();
+    SetEtag(role);
+    m.changes.roles.push_back(role);
+    m.description = absl::StrCat("created ", role.name());
+    return absl::OkStatus();
+  }));
+  return role;
+}
+
+absl::StatusOr<v1::Role> RoleRegistry::UpdateRole(const CallInfo& call,
+                                                  const v1::UpdateRoleRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("role.name", request.role().name(), "roles"));
+  ISMS_RETURN_IF_ERROR(ValidateRoleUpdateMask(request.update_mask()));
+  v1::Role updated;
+  ISMS_RETURN_IF_ERROR(Mutate(call, request.role().name(), [&](const RoleModel& model,
+                                                                Mutation& m) {
+    ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+    const v1::Role* current = model.FindRole(request.role().name());
+    if (current == nullptr) return RoleNotFound(request.role().name());
+    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.role().etag(), current->etag()));
+    updated = *current;
+    google::protobuf::util::FieldMaskUtil::MergeOptions options;
+    options.set_replace_repeated_fields(true);
+    google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.role(), request.update_mask(),
+                                                         options, &updated);
+    ISMS_RETURN_IF_ERROR(ValidateRole(updated, "role"));
+    ISMS_RETURN_IF_ERROR(CheckReferences(model, updated));
+    *updated.mutable_update_time() = ToProto(clock_.Now());
+    SetEtag(updated);
+    m.changes.roles.push_back(updated);
+    m.description = absl::StrCat("updated ", updated.name(), " fields ",
+                                 google::protobuf::util::FieldMaskUtil::ToString(
+                                     request.update_mask()));
+    return absl::OkStatus();
+  }));
+  return updated;
+}
+
+absl::Status RoleRegistry::DeleteRole(const CallInfo& call, const v1::DeleteRoleRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "roles"));
+  return Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
+    ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+    const v1::Role* role = model.FindRole(request.name());
+    if (role == nullptr) return RoleNotFound(request.name());
+    ISMS_RETURN_IF_ERROR(CheckEtag(role->name(), request.etag(), role->etag()));
+    const absl::Time now = clock_.Now();
+    for (const Assignment* assignment : model.AssignmentsOfRole(role->name())) {
+      if (EndOf(*assignment) > now) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("held-role rule: ", role->name(), " is held by ",
+                         assignment->principal(), " through ", assignment->name(),
+                         "; revoke it first"));
+      }
+    }
+    const std::string referrer = FindReferrer(model, role->name());
+    if (!referrer.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "reference rule: ", role->name(), " is referred to by ", referrer));
+    }
+    m.changes.deleted_roles.push_back(role->name());
+    m.description = absl::StrCat("deleted ", role->name());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace isms::role

@@ -1,0 +1,101 @@
+#include "tests/role/registry_test_base.h"
+
+#include "services/role/catalogue.h"
+
+namespace isms::role {
+
+void RegistryTestBase::SetUp() {
+  auto store = SqliteRoleStore::Open(":memory:");
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  RoleRegistry::Options options;
+  options.bootstrap_principal = "principals/root";
+  auto registry = RoleRegistry::Open(*store_, clock_, options);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  registry_ = *std::move(registry);
+  auto catalogue = LoadCatalogueFile(ISMS_SOURCE_DIR "/services/role/catalogue/roles.textproto");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  ASSERT_TRUE(registry_->SeedCatalogue(*catalogue).ok());
+
+  v1::CreatePrincipalRequest create;
+  create.set_principal_id("admin");
+  create.mutable_principal()->set_display_name("Admin");
+  create.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+  ASSERT_TRUE(registry_->CreatePrincipal(As("principals/root"), create).ok());
+  v1::CreateAssignmentRequest appoint;
+  appoint.mutable_assignment()->set_role("roles/ism");
+  appoint.mutable_assignment()->set_principal("principals/admin");
+  *appoint.mutable_assignment()->mutable_effective_from() = ToProto(Day(2025, 1, 1));
+  auto appointed = registry_->CreateAssignment(As("principals/root"), appoint);
+  ASSERT_TRUE(appointed.ok()) << appointed.status();
+}
+
+CallInfo RegistryTestBase::As(const std::string& principal) {
+  return CallInfo{Caller{principal, principal, false}, "test-request", "/test/Method"};
+}
+
+v1::Principal RegistryTestBase::AddPerson(const std::string& id, bool board_level) {
+  v1::CreatePrincipalRequest request;
+  request.set_principal_id(id);
+  request.mutable_principal()->set_display_name(id);
+  request.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+  request.mutable_principal()->set_board_level(board_level);
+  auto created = registry_->CreatePrincipal(Admin(), request);
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? *created : v1::Principal();
+}
+
+v1::Principal RegistryTestBase::AddGroup(const std::string& id,
+                                         const std::vector<std::string>& members) {
+  v1::CreatePrincipalRequest request;
+  request.set_principal_id(id);
+  request.mutable_principal()->set_display_name(id);
+  request.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_GROUP);
+  for (const auto& member : members) request.mutable_principal()->add_members(member);
+  auto created = registry_->CreatePrincipal(Admin(), request);
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? *created : v1::Principal();
+}
+
+absl::StatusOr<v1::Assignment> RegistryTestBase::Appoint(const std::string& role,
+                                                         const std::string& principal,
+                                                         const std::string& scope,
+                                                         const std::string& waiver) {
+  v1::CreateAssignmentRequest request;
+  request.mutable_assignment()->set_role(role);
+  request.mutable_assignment()->set_principal(principal);
+  request.mutable_assignment()->set_scope(scope);
+  request.mutable_assignment()->set_waiver_justification(waiver);
+  return registry_->CreateAssignment(Admin(), request);
+}
+
+v1::Assignment RegistryTestBase::MustAppoint(const std::string& role,
+                                             const std::string& principal,
+                                             const std::string& scope) {
+  auto appointed = Appoint(role, principal, scope);
+  EXPECT_TRUE(appointed.ok()) << appointed.status();
+  return appointed.ok() ? *appointed : v1::Assignment();
+}
+
+bool RegistryTestBase::Allowed(const std::string& principal, const std::string& permission,
+                               const std::string& resource) {
+  v1::CheckPermissionRequest request;
+  request.set_principal(principal);
+  request.set_permission(permission);
+  request.set_resource(resource);
+  auto response = registry_->CheckPermission(Admin(), request);
+  EXPECT_TRUE(response.ok()) << response.status();
+  return response.ok() && response->allowed();
+}
+
+std::vector<isms::audit::v1::AuditEvent> RegistryTestBase::OutboxEvents() {
+  auto entries = store_->ReadOutbox(0, 100000);
+  EXPECT_TRUE(entries.ok());
+  std::vector<isms::audit::v1::AuditEvent> events;
+  if (entries.ok()) {
+    for (auto& entry : *entries) events.push_back(std::move(entry.event));
+  }
+  return events;
+}
+
+}  // namespace isms::role

@@ -1,0 +1,213 @@
+// CheckPermission throughput and latency over loopback, beside the floor of
+// an empty RPC (the standard health Check) measured in the same run against
+// the same server process.
+//
+//   build/bench/role_check_bench [--threads=4] [--requests=20000] [--rounds=2]
+//
+// Starts the real role service binary on a free loopback port, loads a
+// realistic population (people, per-asset IAOs, a deputy, delegations), then
+// alternates floor and CheckPermission phases and prints throughput, p50/p99
+// and the ratio of CheckPermission to floor throughput.
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/auth/sha256.h"
+#include "common/testing/server_process.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "isms/role/v1/role.grpc.pb.h"
+
+ABSL_FLAG(int, threads, 4, "concurrent client threads");
+ABSL_FLAG(int, requests, 20000, "requests per phase (split across threads)");
+ABSL_FLAG(int, rounds, 2, "floor/check phase pairs");
+ABSL_FLAG(int, people, 200, "principals loaded before measuring");
+
+namespace {
+
+namespace v1 = isms::role::v1;
+constexpr char kToken[] = "bench-token";
+
+struct PhaseResult {
+  double seconds = 0;
+  std::vector<double> latencies_us;
+  int errors = 0;
+  double throughput() const { return latencies_us.size() / seconds; }
+  double percentile(double p) const {
+    if (latencies_us.empty()) return 0;
+    std::vector<double> sorted = latencies_us;
+    const size_t index = std::min(sorted.size() - 1, static_cast<size_t>(p * sorted.size()));
+    std::nth_element(sorted.begin(), sorted.begin() + index, sorted.end());
+    return sorted[index];
+  }
+};
+
+// Runs `call(thread, i)` `requests` times across `threads` threads.
+PhaseResult RunPhase(int threads, int requests,
+                     const std::function<bool(int thread, int i)>& call) {
+  std::vector<std::vector<double>> per_thread(threads);
+  std::atomic<int> errors{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const int count = requests / threads;
+      per_thread[t].reserve(count);
+      for (int i = 0; i < count; ++i) {
+        const absl::Time before = absl::Now();
+        if (!call(t, i)) ++errors;
+        per_thread[t].push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  PhaseResult result;
+  result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  for (auto& latencies : per_thread) {
+    result.latencies_us.insert(result.latencies_us.end(), latencies.begin(), latencies.end());
+  }
+  result.errors = errors;
+  return result;
+}
+
+void Authorize(grpc::ClientContext& context) {
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+}
+
+bool Populate(v1::RoleService::Stub& stub, int people) {
+  auto call_ok = [](const grpc::Status& status, const char* what) {
+    if (!status.ok()) std::fprintf(stderr, "%s: %s\n", what, status.error_message().c_str());
+    return status.ok();
+  };
+  for (int i = 0; i < people; ++i) {
+    grpc::ClientContext context;
+    Authorize(context);
+    v1::CreatePrincipalRequest request;
+    request.set_principal_id(absl::StrCat("p", i));
+    request.mutable_principal()->set_display_name(absl::StrCat("Person ", i));
+    request.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+    request.mutable_principal()->set_board_level(i == 0);
+    v1::Principal response;
+    if (!call_ok(stub.CreatePrincipal(&context, request, &response), "CreatePrincipal")) return false;
+  }
+  // Every person is staff and owns one asset; p1 deputises for the SIRO.
+  auto appoint = [&](const std::string& role, int person, const std::string& scope) {
+    grpc::ClientContext context;
+    Authorize(context);
+    v1::CreateAssignmentRequest request;
+    request.mutable_assignment()->set_role(role);
+    request.mutable_assignment()->set_principal(absl::StrCat("principals/p", person));
+    request.mutable_assignment()->set_scope(scope);
+    v1::Assignment response;
+    return call_ok(stub.CreateAssignment(&context, request, &response), "CreateAssignment");
+  };
+  for (int i = 2; i < people; ++i) {
+    if (!appoint("roles/ts", i, "") || !appoint("roles/iao", i, absl::StrCat("assets/", i))) {
+      return false;
+    }
+  }
+  return appoint("roles/dsiro", 1, "") && appoint("roles/siro", 0, "");
+}
+
+void Print(const char* name, const PhaseResult& r) {
+  std::printf("%-22s %10.0f req/s   p50 %7.1f us   p99 %7.1f us   errors %d\n", name,
+              r.throughput(), r.percentile(0.50), r.percentile(0.99), r.errors);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  const int requests = std::max(threads, absl::GetFlag(FLAGS_requests));
+  const int people = std::max(3, absl::GetFlag(FLAGS_people));
+
+  isms::testing::TempDir dir;
+  {
+    std::ofstream tokens(dir.path() + "/tokens");
+    tokens << isms::Sha256Hex(kToken) << " principal principals/bench\n";
+  }
+  auto server = isms::testing::ServerProcess::Start(
+      ISMS_ROLE_SERVICE_BINARY,
+      {absl::StrCat("--data_dir=", dir.path(), "/data"),
+       absl::StrCat("--token_file=", dir.path(), "/tokens"),
+       absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR, "/services/role/catalogue/roles.textproto"),
+       "--bootstrap_principal=principals/bench"},
+      dir.path() + "/server.log");
+  if (!server.ok()) {
+    std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  auto roles = v1::RoleService::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  if (!Populate(*roles, people)) return 1;
+
+  auto floor_call = [&](int, int) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckResponse response;
+    return health->Check(&context, {}, &response).ok();
+  };
+  auto check_call = [&](int t, int i) {
+    grpc::ClientContext context;
+    Authorize(context);
+    v1::CheckPermissionRequest request;
+    // Mix: own asset (allowed), another's asset (denied), deputy, staff.
+    const int person = 2 + (t * 7919 + i) % (people - 2);
+    switch (i % 4) {
+      case 0:
+        request.set_principal(absl::StrCat("principals/p", person));
+        request.set_permission("isms.assets.transfers.approve");
+        request.set_resource(absl::StrCat("assets/", person));
+        break;
+      case 1:
+        request.set_principal(absl::StrCat("principals/p", person));
+        request.set_permission("isms.assets.transfers.approve");
+        request.set_resource(absl::StrCat("assets/", person == 2 ? 3 : 2));
+        break;
+      case 2:
+        request.set_principal("principals/p1");
+        request.set_permission("isms.risks.accept");
+        break;
+      default:
+        request.set_principal(absl::StrCat("principals/p", person));
+        request.set_permission("isms.incidents.report");
+        break;
+    }
+    v1::CheckPermissionResponse response;
+    return roles->CheckPermission(&context, request, &response).ok();
+  };
+
+  RunPhase(threads, requests / 4, floor_call);  // Warm up connections and caches.
+  RunPhase(threads, requests / 4, check_call);
+  std::printf("role_check_bench: %d threads, %d requests per phase, %d people, loopback %s\n",
+              threads, requests, people, (*server)->address().c_str());
+  double floor_sum = 0, check_sum = 0;
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
+  for (int round = 0; round < rounds; ++round) {
+    PhaseResult floor = RunPhase(threads, requests, floor_call);
+    PhaseResult check = RunPhase(threads, requests, check_call);
+    Print("floor (health Check)", floor);
+    Print("CheckPermission", check);
+    floor_sum += floor.throughput();
+    check_sum += check.throughput();
+  }
+  std::printf("ratio CheckPermission/floor throughput: %.2fx (aim >= 0.80x)\n",
+              check_sum / floor_sum);
+  server.value()->Signal(SIGTERM);
+  (void)server.value()->Wait(absl::Seconds(15));
+  return 0;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the suite on this machine: installs what is missing, builds, starts
+# every service on loopback with its data under .local/, and prints how to
+# call it. Ctrl-C (or SIGTERM) stops everything gracefully.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+scripts/install-deps.sh
+scripts/build.sh
+
+local_dir="${ISMS_LOCAL_DIR:-$root/.local}"
+role_address="127.0.0.1:${ISMS_ROLE_PORT:-7001}"
+mkdir -p "$local_dir/data" "$local_dir/logs"
+chmod 700 "$local_dir"
+
+# The bootstrap token: made once, kept only as a SHA-256 hash in the token file.
+token_file="$local_dir/tokens"
+bootstrap_token_file="$local_dir/bootstrap.token"
+if [[ ! -s "$bootstrap_token_file" ]]; then
+  (umask 077; openssl rand -hex 32 > "$bootstrap_token_file")
+  hash="$(tr -d '\n' < "$bootstrap_token_file" | sha256sum | cut -d' ' -f1)"
+  (umask 077; echo "$hash principal principals/bootstrap-admin" >> "$token_file")
+fi
+token="$(cat "$bootstrap_token_file")"
+
+pids=()
+stop() {
+  trap - INT TERM
+  echo; echo "Stopping..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait
+  exit 0
+}
+trap stop INT TERM
+
+build/services/role/isms-role-service \
+  --listen="$role_address" \
+  --data_dir="$local_dir/data/role" \
+  --token_file="$token_file" \
+  --catalogue_file="$root/services/role/catalogue/roles.textproto" \
+  --bootstrap_principal=principals/bootstrap-admin \
+  --ready_file="$local_dir/role.ready" \
+  2>>"$local_dir/logs/role.log" &
+pids+=($!)
+
+for _ in $(seq 1 100); do
+  [[ -s "$local_dir/role.ready" ]] && break
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "role service failed to start; see $local_dir/logs/role.log"; tail -5 "$local_dir/logs/role.log"; exit 1; }
+  sleep 0.1
+done
+
+cli="build/tools/isms-cli --address=$role_address --token_file=$bootstrap_token_file"
+cat <<INFO
+
+ISMS suite is running. Data: $local_dir/data   Logs: $local_dir/logs
+
+  role service   $role_address   (isms.role.v1.RoleService, health, reflection)
+
+Bootstrap token (principal principals/bootstrap-admin; it may manage roles,
+principals and appointments until someone holds the SIRO or ISM role):
+  $token
+
+Try:
+  $cli health
+  $cli services
+  $cli isms.role.v1.RoleService/ListRoles 'page_size: 20'
+  $cli isms.role.v1.RoleService/CreatePrincipal 'principal_id: "alice" principal { display_name: "Alice" kind: PRINCIPAL_KIND_PERSON board_level: true }'
+  $cli isms.role.v1.RoleService/CreateAssignment 'assignment { role: "roles/siro" principal: "principals/alice" }'
+  $cli isms.role.v1.RoleService/CheckPermission 'principal: "principals/alice" permission: "isms.risks.accept"'
+  $cli isms.role.v1.RoleService/GetCoverageReport ''
+
+Press Ctrl-C to stop.
+INFO
+wait

@@ -389,10 +389,25 @@ TEST_F(RoleServiceTest, EveryAcknowledgedWriteSurvivesKillNine) {
   }
 }
 
-TEST_F(RoleServiceTest, SigtermDrainsAndExitsCleanly) {
+TEST_F(RoleServiceTest, SigtermReportsNotServingWhileDrainingThenExitsCleanly) {
+  server_.reset();
+  StartServer({"--drain_grace=2s"});
   ASSERT_TRUE(CreatePerson("before-shutdown").ok());
   server_->Signal(SIGTERM);
-  auto exited = server_->Wait(absl::Seconds(15));
+  // Within the drain grace the server still answers, but says NOT_SERVING so
+  // load balancers stop sending it calls.
+  grpc::health::v1::HealthCheckResponse::ServingStatus status =
+      grpc::health::v1::HealthCheckResponse::SERVING;
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  while (status == grpc::health::v1::HealthCheckResponse::SERVING && absl::Now() < deadline) {
+    status = Health();
+  }
+  EXPECT_EQ(status, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  // An idle client connection holds shutdown until the client lets go; drop
+  // ours so the test does not wait for it.
+  stub_.reset();
+  channel_.reset();
+  auto exited = server_->Wait(absl::Seconds(20));
   ASSERT_TRUE(exited.ok()) << exited.status();
   EXPECT_TRUE(WIFEXITED(*exited));
   EXPECT_EQ(WEXITSTATUS(*exited), 0);

@@ -81,6 +81,22 @@ TEST_F(PermissionTest, GroupMembersHoldTheGroupsRole) {
   EXPECT_FALSE(Check("principals/quinn", "isms.policies.approve").allowed());
 }
 
+TEST_F(PermissionTest, RemovingAMemberFromTheGroupRemovesTheGroupsPermissions) {
+  AddPerson("pat");
+  AddPerson("quinn");
+  const v1::Principal group = AddGroup("steering", {"principals/pat", "principals/quinn"});
+  MustAppoint("roles/issg", "principals/steering");
+  ASSERT_TRUE(Allowed("principals/pat", "isms.policies.approve"));
+  v1::UpdatePrincipalRequest update;
+  update.mutable_principal()->set_name(group.name());
+  update.mutable_principal()->set_etag(group.etag());
+  update.mutable_principal()->add_members("principals/quinn");
+  update.mutable_update_mask()->add_paths("members");
+  ASSERT_TRUE(registry_->UpdatePrincipal(Admin(), update).ok());
+  EXPECT_FALSE(Allowed("principals/pat", "isms.policies.approve"));
+  EXPECT_TRUE(Allowed("principals/quinn", "isms.policies.approve"));
+}
+
 TEST_F(PermissionTest, DelegateActsOnBehalfOfTheHolderUntilTheDelegationEnds) {
   AddPerson("dan");
   AddPerson("bob");

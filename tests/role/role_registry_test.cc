@@ -264,6 +264,20 @@ TEST_F(RoleRegistryTest, EverySuccessfulChangeWritesOneEvent) {
   EXPECT_EQ(events[before + 1].request_id(), "test-request");
 }
 
+TEST_F(RoleRegistryTest, ServiceActingOnBehalfIsRecordedWithBothIdentities) {
+  const CallInfo gateway{Caller{"services/gateway", "principals/admin", true}, "req-7",
+                         "/isms.role.v1.RoleService/CreatePrincipal"};
+  v1::CreatePrincipalRequest request;
+  request.set_principal_id("zoe");
+  request.mutable_principal()->set_display_name("Zoe");
+  request.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+  ASSERT_TRUE(registry_->CreatePrincipal(gateway, request).ok());
+  const auto events = OutboxEvents();
+  EXPECT_EQ(events.back().actor(), "services/gateway");
+  EXPECT_EQ(events.back().principal(), "principals/admin");
+  EXPECT_EQ(events.back().request_id(), "req-7");
+}
+
 TEST(RoleRegistryDurabilityTest, ReopenedStoreHoldsEveryCommittedChange) {
   isms::testing::TempDir dir;
   const std::string path = dir.path() + "/role.db";

@@ -1,0 +1,79 @@
+#include "common/server/logger.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "common/testing/status_matchers.h"
+
+namespace isms {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Capture(const std::function<void(Logger&)>& write, LogLevel level) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  {
+    Logger logger(out, level);
+    write(logger);
+  }
+  std::fclose(out);
+  std::string text(buffer, size);
+  free(buffer);
+  return text;
+}
+
+TEST(LoggerTest, CallLineIsOneJsonObjectWithEveryField) {
+  const std::string line = Capture(
+      [](Logger& logger) {
+        logger.LogCall("/isms.role.v1.RoleService/GetRole", "NOT_FOUND", absl::Microseconds(1500),
+                       "services/gateway", "principals/alice", "req-1", "roles/x not found");
+      },
+      LogLevel::kInfo);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  EXPECT_THAT(line, HasSubstr(R"("method":"/isms.role.v1.RoleService/GetRole")"));
+  EXPECT_THAT(line, HasSubstr(R"("code":"NOT_FOUND")"));
+  EXPECT_THAT(line, HasSubstr(R"("duration_ms":1.500)"));
+  EXPECT_THAT(line, HasSubstr(R"("actor":"services/gateway")"));
+  EXPECT_THAT(line, HasSubstr(R"("principal":"principals/alice")"));
+  EXPECT_THAT(line, HasSubstr(R"("request_id":"req-1")"));
+  EXPECT_THAT(line, HasSubstr(R"("error":"roles/x not found")"));
+}
+
+TEST(LoggerTest, EscapesWhatWouldBreakTheLine) {
+  EXPECT_EQ(JsonEscape("a\"b\\c\nd\x01"), "a\\\"b\\\\c\\nd\\u0001");
+  const std::string line = Capture(
+      [](Logger& logger) { logger.Log(LogLevel::kError, "bad\nvalue", {{"k", "v\"x"}}); },
+      LogLevel::kInfo);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  EXPECT_THAT(line, HasSubstr(R"("msg":"bad\nvalue")"));
+  EXPECT_THAT(line, HasSubstr(R"("k":"v\"x")"));
+}
+
+TEST(LoggerTest, DropsLinesBelowTheLevel) {
+  const std::string text = Capture(
+      [](Logger& logger) {
+        logger.Log(LogLevel::kInfo, "hidden");
+        logger.LogCall("/m", "OK", absl::ZeroDuration(), "a", "a", "r", "");
+        logger.Log(LogLevel::kWarning, "shown");
+      },
+      LogLevel::kWarning);
+  EXPECT_THAT(text, Not(HasSubstr("hidden")));
+  EXPECT_THAT(text, Not(HasSubstr("\"rpc\"")));
+  EXPECT_THAT(text, HasSubstr("shown"));
+}
+
+TEST(LoggerTest, ParsesLevelNames) {
+  EXPECT_EQ(*ParseLogLevel("debug"), LogLevel::kDebug);
+  EXPECT_EQ(*ParseLogLevel("error"), LogLevel::kError);
+  EXPECT_THAT(ParseLogLevel("loud"),
+              isms::testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("log_level")));
+}
+
+}  // namespace
+}  // namespace isms

@@ -1,8 +1,8 @@
 // isms-cli: call any RPC of the suite from a shell, with the request in
 // protobuf text format and the response printed as JSON.
 //
-//   isms-cli --address=127.0.0.1:7001 --token_file=.local/token \
-//       isms.role.v1.RoleService/ListRoles 'page_size: 3'
+//   isms-cli --address=127.0.0.1:7001 --token_file=.local/bootstrap.token
+//            isms.role.v1.RoleService/ListRoles 'page_size: 3'
 //   isms-cli --address=127.0.0.1:7001 health
 //   isms-cli --address=127.0.0.1:7001 services
 //
@@ -16,11 +16,9 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -29,6 +27,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/client/generic_unary_call.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "isms/role/v1/role.pb.h"
@@ -113,34 +112,16 @@ int Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& full_
     std::cerr << "request is not a valid " << method->input_type()->full_name() << "\n";
     return 2;
   }
-  std::string bytes = request->SerializeAsString();
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer send(&slice, 1);
-  grpc::ByteBuffer receive;
   grpc::ClientContext context;
   PrepareContext(context);
   grpc::GenericStub stub(channel);
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&context, absl::StrCat("/", full_method), grpc::StubOptions(), &send, &receive,
-                 [&](grpc::Status s) {
-                   std::lock_guard<std::mutex> lock(mu);
-                   status = std::move(s);
-                   done = true;
-                   done_cv.notify_one();
-                 });
-  std::unique_lock<std::mutex> lock(mu);
-  done_cv.wait(lock, [&] { return done; });
+  std::string received;
+  grpc::Status status = isms::GenericUnaryCall(stub, context, absl::StrCat("/", full_method),
+                                               request->SerializeAsString(), &received);
   if (!status.ok()) {
     std::cerr << "error: code " << status.error_code() << ": " << status.error_message() << "\n";
     return 1;
   }
-  std::vector<grpc::Slice> slices;
-  receive.Dump(&slices);
-  std::string received;
-  for (const grpc::Slice& s : slices) received.append(reinterpret_cast<const char*>(s.begin()), s.size());
   response->ParseFromString(received);
   std::string json;
   pb::util::JsonPrintOptions options;

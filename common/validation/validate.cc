@@ -48,6 +48,11 @@ absl::Status ValidateResourceName(absl::string_view field, absl::string_view nam
   return absl::OkStatus();
 }
 
+absl::Status ValidateOptionalResourceName(absl::string_view field, absl::string_view name,
+                                          absl::string_view collection) {
+  return name.empty() ? absl::OkStatus() : ValidateResourceName(field, name, collection);
+}
+
 absl::Status ValidateAnyResourceName(absl::string_view field, absl::string_view name) {
   if (name.empty()) return Invalid(field, "required");
   if (name.size() > kMaxShortTextLength) return Invalid(field, "too long");

@@ -24,6 +24,10 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id);
 absl::Status ValidateResourceName(absl::string_view field, absl::string_view name,
                                   absl::string_view collection);
 
+// Like ValidateResourceName, but empty is fine (an unset filter).
+absl::Status ValidateOptionalResourceName(absl::string_view field, absl::string_view name,
+                                          absl::string_view collection);
+
 // A resource name of any of our collections: one or more
 // "<collection>/<id>" pairs, e.g. "assets/42" or "assets/42/transfers/7".
 // Empty is refused.

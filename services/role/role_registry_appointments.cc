@@ -17,9 +17,23 @@ absl::Status NotFound(absl::string_view field, absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(field, field.empty() ? "" : ": ", name, " not found"));
 }
 
-std::string TimeFingerprint(bool has, const google::protobuf::Timestamp& t) {
-  return has ? absl::StrCat(t.seconds(), ".", t.nanos()) : "";
-}
+// The optional "in force at" filter of list requests.
+class ActiveAtFilter {
+ public:
+  ActiveAtFilter(bool set, const google::protobuf::Timestamp& at)
+      : set_(set), at_(set ? FromProto(at) : absl::InfinitePast()),
+        fingerprint_(set ? absl::StrCat(at.seconds(), ".", at.nanos()) : "") {}
+  template <typename Resource>
+  bool Keeps(const Resource& resource) const {
+    return !set_ || IsActiveAt(resource, at_);
+  }
+  const std::string& fingerprint() const { return fingerprint_; }
+
+ private:
+  bool set_;
+  absl::Time at_;
+  std::string fingerprint_;
+};
 
 // True when `role` (or the role it deputises for) grants `permission`.
 bool RoleOrDeputisedGrants(const RoleModel& model, const Role& role,
@@ -49,22 +63,11 @@ absl::StatusOr<v1::Assignment> RoleRegistry::GetAssignment(
 
 absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
     const CallInfo& call, const v1::ListAssignmentsRequest& request) const {
-  if (!request.role().empty()) {
-    ISMS_RETURN_IF_ERROR(ValidateResourceName("role", request.role(), "roles"));
-  }
-  if (!request.principal().empty()) {
-    ISMS_RETURN_IF_ERROR(ValidateResourceName("principal", request.principal(), "principals"));
-  }
-  if (!request.scope().empty()) {
-    ISMS_RETURN_IF_ERROR(ValidateAnyResourceName("scope", request.scope()));
-  }
-  ISMS_RETURN_IF_ERROR(
-      ValidateOptionalTime("active_at", request.has_active_at(), request.active_at()));
-  const bool by_time = request.has_active_at();
-  const absl::Time at = by_time ? FromProto(request.active_at()) : absl::InfinitePast();
+  ISMS_RETURN_IF_ERROR(ValidateListAssignmentsRequest(request));
+  const ActiveAtFilter active(request.has_active_at(), request.active_at());
   const std::string fingerprint =
       absl::StrCat("assignments|", request.role(), "|", request.principal(), "|",
-                   request.scope(), "|", TimeFingerprint(by_time, request.active_at()));
+                   request.scope(), "|", active.fingerprint());
   v1::ListAssignmentsResponse response;
   absl::ReaderMutexLock read(&mu_);
   ISMS_RETURN_IF_ERROR(Paginate(
@@ -73,7 +76,7 @@ absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
         return (request.role().empty() || a.role() == request.role()) &&
                (request.principal().empty() || a.principal() == request.principal()) &&
                (request.scope().empty() || a.scope() == request.scope()) &&
-               (!by_time || IsActiveAt(a, at));
+               active.Keeps(a);
       },
       response.mutable_assignments(), response.mutable_next_page_token()));
   return response;
@@ -170,22 +173,11 @@ absl::StatusOr<v1::Delegation> RoleRegistry::GetDelegation(
 
 absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
     const CallInfo& call, const v1::ListDelegationsRequest& request) const {
-  if (!request.assignment().empty()) {
-    ISMS_RETURN_IF_ERROR(ValidateResourceName("assignment", request.assignment(), "assignments"));
-  }
-  if (!request.delegator().empty()) {
-    ISMS_RETURN_IF_ERROR(ValidateResourceName("delegator", request.delegator(), "principals"));
-  }
-  if (!request.delegate().empty()) {
-    ISMS_RETURN_IF_ERROR(ValidateResourceName("delegate", request.delegate(), "principals"));
-  }
-  ISMS_RETURN_IF_ERROR(
-      ValidateOptionalTime("active_at", request.has_active_at(), request.active_at()));
-  const bool by_time = request.has_active_at();
-  const absl::Time at = by_time ? FromProto(request.active_at()) : absl::InfinitePast();
+  ISMS_RETURN_IF_ERROR(ValidateListDelegationsRequest(request));
+  const ActiveAtFilter active(request.has_active_at(), request.active_at());
   const std::string fingerprint =
       absl::StrCat("delegations|", request.assignment(), "|", request.delegator(), "|",
-                   request.delegate(), "|", TimeFingerprint(by_time, request.active_at()));
+                   request.delegate(), "|", active.fingerprint());
   v1::ListDelegationsResponse response;
   absl::ReaderMutexLock read(&mu_);
   ISMS_RETURN_IF_ERROR(Paginate(
@@ -194,7 +186,7 @@ absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
         return (request.assignment().empty() || d.assignment() == request.assignment()) &&
                (request.delegator().empty() || d.delegator() == request.delegator()) &&
                (request.delegate().empty() || d.delegate() == request.delegate()) &&
-               (!by_time || IsActiveAt(d, at));
+               active.Keeps(d);
       },
       response.mutable_delegations(), response.mutable_next_page_token()));
   return response;

@@ -202,6 +202,25 @@ absl::Status ValidatePrincipalUpdateMask(const google::protobuf::FieldMask& mask
   return ValidateMask(mask, *allowed);
 }
 
+absl::Status ValidateListAssignmentsRequest(const isms::role::v1::ListAssignmentsRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateOptionalResourceName("role", request.role(), "roles"));
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalResourceName("principal", request.principal(), "principals"));
+  if (!request.scope().empty()) {
+    ISMS_RETURN_IF_ERROR(ValidateAnyResourceName("scope", request.scope()));
+  }
+  return ValidateOptionalTime("active_at", request.has_active_at(), request.active_at());
+}
+
+absl::Status ValidateListDelegationsRequest(const isms::role::v1::ListDelegationsRequest& request) {
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalResourceName("assignment", request.assignment(), "assignments"));
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalResourceName("delegator", request.delegator(), "principals"));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalResourceName("delegate", request.delegate(), "principals"));
+  return ValidateOptionalTime("active_at", request.has_active_at(), request.active_at());
+}
+
 absl::Status ValidateCheckRequest(const isms::role::v1::CheckPermissionRequest& request,
                                   absl::string_view prefix) {
   ISMS_RETURN_IF_ERROR(

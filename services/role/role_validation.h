@@ -30,6 +30,10 @@ absl::Status ValidateNewDelegation(const isms::role::v1::Delegation& delegation)
 absl::Status ValidateRoleUpdateMask(const google::protobuf::FieldMask& mask);
 absl::Status ValidatePrincipalUpdateMask(const google::protobuf::FieldMask& mask);
 
+// The filters of list requests.
+absl::Status ValidateListAssignmentsRequest(const isms::role::v1::ListAssignmentsRequest& request);
+absl::Status ValidateListDelegationsRequest(const isms::role::v1::ListDelegationsRequest& request);
+
 // A CheckPermission request, fields named with `prefix` (e.g. "checks[3]").
 absl::Status ValidateCheckRequest(const isms::role::v1::CheckPermissionRequest& request,
                                   absl::string_view prefix);

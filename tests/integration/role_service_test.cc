@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/sha256.h"
+#include "common/client/generic_unary_call.h"
 #include "common/testing/server_process.h"
 #include "common/testing/status_matchers.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -293,22 +294,7 @@ grpc::Status CallRaw(grpc::GenericStub& stub, const std::string& method, const s
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer send(&slice, 1);
-  grpc::ByteBuffer receive;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status result;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &send, &receive, [&](grpc::Status s) {
-    std::lock_guard<std::mutex> lock(mu);
-    result = std::move(s);
-    done = true;
-    cv.notify_one();
-  });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return result;
+  return GenericUnaryCall(stub, context, method, bytes, nullptr);
 }
 
 TEST_F(RoleServiceTest, MalformedAndRandomRequestsAreAllAnsweredAndTheServiceStaysUp) {

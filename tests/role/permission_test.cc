@@ -14,17 +14,6 @@ using ::testing::HasSubstr;
 
 class PermissionTest : public RegistryTestBase {
  protected:
-  v1::CheckPermissionResponse Check(const std::string& principal, const std::string& permission,
-                                    const std::string& resource = "") {
-    v1::CheckPermissionRequest request;
-    request.set_principal(principal);
-    request.set_permission(permission);
-    request.set_resource(resource);
-    auto response = registry_->CheckPermission(Admin(), request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : v1::CheckPermissionResponse();
-  }
-
   absl::StatusOr<v1::Delegation> Delegate(const std::string& as, const v1::Assignment& assignment,
                                           const std::string& delegate,
                                           const std::string& permission, absl::Time until) {

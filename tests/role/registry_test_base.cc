@@ -77,15 +77,16 @@ v1::Assignment RegistryTestBase::MustAppoint(const std::string& role,
   return appointed.ok() ? *appointed : v1::Assignment();
 }
 
-bool RegistryTestBase::Allowed(const std::string& principal, const std::string& permission,
-                               const std::string& resource) {
+v1::CheckPermissionResponse RegistryTestBase::Check(const std::string& principal,
+                                                    const std::string& permission,
+                                                    const std::string& resource) {
   v1::CheckPermissionRequest request;
   request.set_principal(principal);
   request.set_permission(permission);
   request.set_resource(resource);
   auto response = registry_->CheckPermission(Admin(), request);
   EXPECT_TRUE(response.ok()) << response.status();
-  return response.ok() && response->allowed();
+  return response.ok() ? *response : v1::CheckPermissionResponse();
 }
 
 std::vector<isms::audit::v1::AuditEvent> RegistryTestBase::OutboxEvents() {

@@ -39,8 +39,13 @@ class RegistryTestBase : public ::testing::Test {
   v1::Assignment MustAppoint(const std::string& role, const std::string& principal,
                              const std::string& scope = "");
 
+  // CheckPermission now, as admin; fails the test on error.
+  v1::CheckPermissionResponse Check(const std::string& principal, const std::string& permission,
+                                    const std::string& resource = "");
   bool Allowed(const std::string& principal, const std::string& permission,
-               const std::string& resource = "");
+               const std::string& resource = "") {
+    return Check(principal, permission, resource).allowed();
+  }
 
   // Outbox events written so far.
   std::vector<isms::audit::v1::AuditEvent> OutboxEvents();

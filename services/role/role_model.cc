@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "common/api/etag.h"
 #include "common/time/proto_time.h"
 
 namespace isms::role {
@@ -43,6 +44,24 @@ bool IsActiveAt(const Assignment& assignment, absl::Time t) {
 }
 bool IsActiveAt(const Delegation& delegation, absl::Time t) {
   return IsActiveAtImpl(delegation, t);
+}
+
+Assignment Revoked(const Assignment& assignment, absl::Time at, const std::string& by,
+                   const std::string& reason) {
+  Assignment revoked = assignment;
+  *revoked.mutable_revoke_time() = ToProto(at);
+  revoked.set_revoked_by(by);
+  revoked.set_revoke_reason(reason);
+  SetEtag(revoked);
+  return revoked;
+}
+
+Delegation Revoked(const Delegation& delegation, absl::Time at, const std::string& by) {
+  Delegation revoked = delegation;
+  *revoked.mutable_revoke_time() = ToProto(at);
+  revoked.set_revoked_by(by);
+  SetEtag(revoked);
+  return revoked;
 }
 
 bool ScopeCovers(absl::string_view scope, absl::string_view resource) {

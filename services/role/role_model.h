@@ -27,6 +27,12 @@ absl::Time EndOf(const Delegation& delegation);
 bool IsActiveAt(const Assignment& assignment, absl::Time t);
 bool IsActiveAt(const Delegation& delegation, absl::Time t);
 
+// A copy of `assignment` revoked at `at` by `by` (etag recomputed).
+Assignment Revoked(const Assignment& assignment, absl::Time at, const std::string& by,
+                   const std::string& reason);
+// A copy of `delegation` revoked at `at` by `by` (etag recomputed).
+Delegation Revoked(const Delegation& delegation, absl::Time at, const std::string& by);
+
 // True when `scope` ("" = organisation-wide, or e.g. "assets/42") covers
 // `resource`: the scope itself or anything under it.
 bool ScopeCovers(absl::string_view scope, absl::string_view resource);

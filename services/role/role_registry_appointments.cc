@@ -139,20 +139,12 @@ absl::StatusOr<v1::Assignment> RoleRegistry::RevokeAssignment(
     if (EndOf(*current) <= now) {
       return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already ended"));
     }
-    revoked = *current;
-    *revoked.mutable_revoke_time() = ToProto(now);
-    revoked.set_revoked_by(call.caller.principal);
-    revoked.set_revoke_reason(request.reason());
-    SetEtag(revoked);
+    revoked = Revoked(*current, now, call.caller.principal, request.reason());
     m.changes.assignments.push_back(revoked);
     // Delegations hang off the assignment: end them with it.
     for (const auto& [name, delegation] : model.delegations()) {
       if (delegation.assignment() != revoked.name() || EndOf(delegation) <= now) continue;
-      Delegation ended = delegation;
-      *ended.mutable_revoke_time() = revoked.revoke_time();
-      ended.set_revoked_by(call.caller.principal);
-      SetEtag(ended);
-      m.changes.delegations.push_back(ended);
+      m.changes.delegations.push_back(Revoked(delegation, now, call.caller.principal));
     }
     m.description = absl::StrCat("revoked ", revoked.name(), " (", revoked.principal(), " as ",
                                  revoked.role(), ")");
@@ -267,10 +259,7 @@ absl::StatusOr<v1::Delegation> RoleRegistry::RevokeDelegation(
     if (EndOf(*current) <= now) {
       return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already ended"));
     }
-    revoked = *current;
-    *revoked.mutable_revoke_time() = ToProto(now);
-    revoked.set_revoked_by(call.caller.principal);
-    SetEtag(revoked);
+    revoked = Revoked(*current, now, call.caller.principal);
     m.changes.delegations.push_back(revoked);
     m.description = absl::StrCat("revoked ", revoked.name());
     return absl::OkStatus();

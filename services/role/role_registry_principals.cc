@@ -139,11 +139,7 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
     std::vector<std::string> ended_names;
     for (const Assignment* held : model.AssignmentsOfPrincipal(current->name())) {
       if (EndOf(*held) <= now) continue;
-      Assignment ended = *held;
-      *ended.mutable_revoke_time() = now_proto;
-      ended.set_revoked_by(call.caller.principal);
-      ended.set_revoke_reason("principal left");
-      SetEtag(ended);
+      const Assignment ended = Revoked(*held, now, call.caller.principal, "principal left");
       m.changes.assignments.push_back(ended);
       *response.add_ended_assignments() = ended;
       ended_names.push_back(ended.name());
@@ -163,10 +159,7 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
       if (delegation.delegator() != current->name() && delegation.delegate() != current->name()) {
         continue;
       }
-      Delegation ended = delegation;
-      *ended.mutable_revoke_time() = now_proto;
-      ended.set_revoked_by(call.caller.principal);
-      SetEtag(ended);
+      const Delegation ended = Revoked(delegation, now, call.caller.principal);
       m.changes.delegations.push_back(ended);
       *response.add_ended_delegations() = ended;
     }

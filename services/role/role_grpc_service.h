@@ -56,7 +56,7 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
                                   absl::string_view method_name, Method method,
                                   const Request& request, Response* response) {
-    return runner_.Run(context, method_name, [&](const CallInfo& call) -> absl::Status {
+    auto handler = [this, method, &request, response](const CallInfo& call) -> absl::Status {
       auto result = (registry_.*method)(call, request);
       if constexpr (std::is_same_v<decltype(result), absl::Status>) {
         return result;
@@ -65,7 +65,8 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
         *response = *std::move(result);
         return absl::OkStatus();
       }
-    });
+    };
+    return runner_.Run(context, method_name, handler);
   }
 
   RoleRegistry& registry_;

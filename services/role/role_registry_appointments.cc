@@ -110,8 +110,11 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
     assignment.set_waiver_justification(wanted.waiver_justification());
     assignment.set_appointed_by(call.caller.principal);
     *assignment.mutable_create_time() = now;
-    m.resource = assignment.name();
+    // A refusal names the appointment asked for, not the name it would have had.
+    m.attributes["principal"] = assignment.principal();
+    if (!assignment.scope().empty()) m.attributes["scope"] = assignment.scope();
     ISMS_RETURN_IF_ERROR(CheckAppointmentRules(model, *role, *principal, assignment));
+    m.resource = assignment.name();
     SetEtag(assignment);
     m.changes.assignments.push_back(assignment);
     m.description = absl::StrCat("appointed ", assignment.principal(), " to ", assignment.role(),

@@ -115,6 +115,8 @@ TEST_F(RoleRulesTest, RefusalsAreWrittenToTheOutbox) {
   EXPECT_EQ(events.back().status_code(), "FAILED_PRECONDITION");
   EXPECT_EQ(events.back().principal(), "principals/admin");
   EXPECT_THAT(events.back().description(), HasSubstr("board-level rule"));
+  EXPECT_EQ(events.back().resource(), "roles/siro");
+  EXPECT_EQ(events.back().attributes().at("principal"), "principals/bob");
 }
 
 TEST_F(RoleRulesTest, OnlyManagersMayAppointAndDenialsAreAudited) {

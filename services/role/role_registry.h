@@ -20,8 +20,6 @@
 
 namespace isms::role {
 
-namespace v1 = ::isms::role::v1;
-
 // The role service's logic: validates each request, decides whether the
 // caller may make it, applies the catalogue's rules, and commits the change
 // with its audit event in one transaction. Refusals (PERMISSION_DENIED,

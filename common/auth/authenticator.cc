@@ -24,20 +24,46 @@ bool IsLowerHex64(absl::string_view s) {
   return true;
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(
-    const std::string& path) {
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("token file ", path, " cannot be read"));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return FromText(buffer.str());
+  return buffer.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(
+    const std::string& path) {
+  absl::StatusOr<std::string> text = ReadTokenFile(path);
+  if (!text.ok()) return text.status();
+  return FromText(*text);
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromText(
     absl::string_view text) {
-  std::unique_ptr<Authenticator> auth(new Authenticator());
+  absl::StatusOr<std::shared_ptr<const IdentityMap>> identities = Parse(text);
+  if (!identities.ok()) return identities.status();
+  return std::unique_ptr<Authenticator>(new Authenticator(*std::move(identities)));
+}
+
+absl::Status Authenticator::ReloadFromFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadTokenFile(path);
+  if (!text.ok()) return text.status();
+  return ReloadFromText(*text);
+}
+
+absl::Status Authenticator::ReloadFromText(absl::string_view text) {
+  absl::StatusOr<std::shared_ptr<const IdentityMap>> identities = Parse(text);
+  if (!identities.ok()) return identities.status();
+  std::atomic_store(&identities_by_hash_, *std::move(identities));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const Authenticator::IdentityMap>> Authenticator::Parse(
+    absl::string_view text) {
+  auto identities = std::make_shared<IdentityMap>();
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -70,11 +96,11 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromText(
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": kind must be 'principal' or 'service'"));
     }
-    if (!auth->identities_by_hash_.emplace(hash, std::move(identity)).second) {
+    if (!identities->emplace(hash, std::move(identity)).second) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate token hash"));
     }
   }
-  return auth;
+  return std::shared_ptr<const IdentityMap>(std::move(identities));
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(
@@ -87,8 +113,9 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
       authorization->size() == kBearerPrefix.size()) {
     return absl::UnauthenticatedError("malformed authorization: want 'Bearer <token>'");
   }
-  auto it = identities_by_hash_.find(Sha256Hex(authorization->substr(kBearerPrefix.size())));
-  if (it == identities_by_hash_.end()) {
+  const std::shared_ptr<const IdentityMap> identities = std::atomic_load(&identities_by_hash_);
+  auto it = identities->find(Sha256Hex(authorization->substr(kBearerPrefix.size())));
+  if (it == identities->end()) {
     return absl::UnauthenticatedError("unknown bearer token");
   }
   const Identity& identity = it->second;

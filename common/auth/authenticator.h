@@ -28,7 +28,8 @@ struct Caller {
 // Token file format, one entry a line, '#' starts a comment:
 //   <sha256 hex of token> principal principals/<id>
 //   <sha256 hex of token> service services/<id>
-// Thread-safe: immutable after construction.
+// Thread-safe. The tokens can be replaced while calls are authenticated
+// (Reload*), so tokens rotate without a restart.
 class Authenticator {
  public:
   // Parses a token file. InvalidArgument names the line at fault; NotFound
@@ -37,6 +38,11 @@ class Authenticator {
       const std::string& path);
   static absl::StatusOr<std::unique_ptr<Authenticator>> FromText(
       absl::string_view text);
+
+  // Replaces every token with those of the new file or text, atomically.
+  // On error (the same as FromFile / FromText) the current tokens stay.
+  absl::Status ReloadFromFile(const std::string& path);
+  absl::Status ReloadFromText(absl::string_view text);
 
   // `authorization` is the value of the "authorization" header, if any;
   // `on_behalf_of` the value of kOnBehalfOfMetadataKey, if any.
@@ -52,9 +58,13 @@ class Authenticator {
     std::string name;
     bool is_service;
   };
-  Authenticator() = default;
+  using IdentityMap = absl::flat_hash_map<std::string, Identity>;
+  explicit Authenticator(std::shared_ptr<const IdentityMap> identities)
+      : identities_by_hash_(std::move(identities)) {}
+  static absl::StatusOr<std::shared_ptr<const IdentityMap>> Parse(absl::string_view text);
 
-  absl::flat_hash_map<std::string, Identity> identities_by_hash_;
+  // Read and replaced with std::atomic_load / std::atomic_store only.
+  std::shared_ptr<const IdentityMap> identities_by_hash_;
 };
 
 }  // namespace isms

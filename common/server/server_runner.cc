@@ -16,11 +16,13 @@
 namespace isms {
 namespace {
 
+// The signals RunServer waits for: SIGTERM and SIGINT stop, SIGHUP reloads.
 sigset_t ShutdownSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -101,8 +103,10 @@ absl::Status RunServer(const ServerOptions& options,
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
   }
+  // The store was opened and migrated before this; probes saw a refused
+  // connection until now and see NOT_SERVING until the address is published.
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(true);
+  health->SetServingStatus(false);
 
   const std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
   const std::string bound = absl::StrCat(host, ":", port);
@@ -114,10 +118,14 @@ absl::Status RunServer(const ServerOptions& options,
       return written;
     }
   }
+  health->SetServingStatus(true);
 
   sigset_t set = ShutdownSignals();
   int signal_number = 0;
-  sigwait(&set, &signal_number);
+  while (sigwait(&set, &signal_number) == 0 && signal_number == SIGHUP) {
+    logger.Log(LogLevel::kInfo, "reloading");
+    if (options.on_reload) options.on_reload();
+  }
   logger.Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
   health->SetServingStatus(false);
   absl::SleepFor(options.drain_grace);

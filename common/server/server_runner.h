@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,18 +23,20 @@ struct ServerOptions {
   // Both set: serve TLS with these PEM files.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Called on SIGHUP, e.g. to reload the token file. May be empty.
+  std::function<void()> on_reload;
 };
 
 // ServerOptions from the common server flags.
 ServerOptions ServerOptionsFromFlags();
 
-// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
-// later, so RunServer can wait for them. REQUIRES: called first in main(),
+// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread
+// it starts later, so RunServer can wait for them. REQUIRES: called first in main(),
 // before any thread exists.
 void BlockShutdownSignals();
 
 // Serves `services` with the standard health service and server reflection
-// until SIGTERM or SIGINT. Health reports NOT_SERVING until every service is
+// until SIGTERM or SIGINT; SIGHUP runs options.on_reload. Health reports NOT_SERVING until every service is
 // registered and again while draining; then in-flight calls get
 // shutdown_timeout to finish. Returns when the server has stopped, or an
 // error if it could not start. REQUIRES: BlockShutdownSignals() was called.

@@ -74,7 +74,17 @@ int main(int argc, char** argv) {
 
   isms::UnaryCallRunner runner(**authenticator, logger);
   isms::role::RoleGrpcService service(**registry, runner);
-  absl::Status served = isms::RunServer(isms::ServerOptionsFromFlags(), {&service}, logger);
+  isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
+  server_options.on_reload = [&] {
+    absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
+    if (reloaded.ok()) {
+      logger.Log(isms::LogLevel::kInfo, "tokens reloaded", {{"file", token_file}});
+    } else {
+      logger.Log(isms::LogLevel::kError, "tokens not reloaded; keeping the old ones",
+                 {{"error", reloaded.ToString()}});
+    }
+  };
+  absl::Status served = isms::RunServer(server_options, {&service}, logger);
   if (!served.ok()) return Fail(logger, "cannot serve", served);
   return 0;
 }

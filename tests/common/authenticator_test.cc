@@ -78,6 +78,21 @@ TEST_F(AuthenticatorTest, MalformedOnBehalfOfIsInvalid) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("x-isms-on-behalf-of")));
 }
 
+TEST_F(AuthenticatorTest, ReloadReplacesEveryTokenAndABadFileKeepsTheOldOnes) {
+  ASSERT_TRUE(auth_->ReloadFromText(absl::StrCat(Sha256Hex("new-token"),
+                                                 " principal principals/newbie\n"))
+                  .ok());
+  auto caller = auth_->Authenticate("Bearer new-token", std::nullopt);
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller->principal, "principals/newbie");
+  EXPECT_THAT(auth_->Authenticate("Bearer alice-token", std::nullopt),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+
+  EXPECT_THAT(auth_->ReloadFromText("not a token line"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(auth_->Authenticate("Bearer new-token", std::nullopt).ok());
+}
+
 TEST(AuthenticatorFileTest, BadLinesAreNamed) {
   EXPECT_THAT(Authenticator::FromText("abc principal principals/a\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1")));

@@ -193,6 +193,28 @@ TEST_F(RoleServiceTest, WritesFollowTheCallersRolesAndServicesActOnBehalf) {
   EXPECT_THAT(CreatePerson("bob"), GrpcCodeIs(grpc::StatusCode::ALREADY_EXISTS));
 }
 
+TEST_F(RoleServiceTest, SighupReloadsTheTokenFile) {
+  auto list_roles = [&](const std::string& token) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    v1::ListRolesResponse response;
+    return stub_->ListRoles(&context, {}, &response);
+  };
+  ASSERT_TRUE(list_roles(kReaderToken).ok());
+  {
+    std::ofstream tokens(TokenFile(), std::ios::trunc);
+    tokens << Sha256Hex("rotated-token") << " principal principals/reader\n";
+  }
+  server_->Signal(SIGHUP);
+  grpc::Status rotated = list_roles("rotated-token");
+  for (int attempt = 0; attempt < 100 && !rotated.ok(); ++attempt) {
+    absl::SleepFor(absl::Milliseconds(20));
+    rotated = list_roles("rotated-token");
+  }
+  EXPECT_TRUE(rotated.ok()) << rotated.error_message();
+  EXPECT_THAT(list_roles(kReaderToken), GrpcCodeIs(grpc::StatusCode::UNAUTHENTICATED));
+}
+
 TEST_F(RoleServiceTest, ErrorsCarryTheRightCodeAndNameTheField) {
   grpc::ClientContext context;
   Prepare(context, kReaderToken);

@@ -103,10 +103,11 @@ absl::Status RunServer(const ServerOptions& options,
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
   }
-  // The store was opened and migrated before this; probes saw a refused
-  // connection until now and see NOT_SERVING until the address is published.
+  // Services load their state before they are handed here, so a probe sees
+  // a refused connection while starting; SERVING is set before the address
+  // is published so whoever reads the ready file finds the server SERVING.
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(false);
+  health->SetServingStatus(true);
 
   const std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
   const std::string bound = absl::StrCat(host, ":", port);
@@ -118,7 +119,6 @@ absl::Status RunServer(const ServerOptions& options,
       return written;
     }
   }
-  health->SetServingStatus(true);
 
   sigset_t set = ShutdownSignals();
   int signal_number = 0;

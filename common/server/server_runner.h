@@ -36,9 +36,10 @@ ServerOptions ServerOptionsFromFlags();
 void BlockShutdownSignals();
 
 // Serves `services` with the standard health service and server reflection
-// until SIGTERM or SIGINT; SIGHUP runs options.on_reload. Health reports NOT_SERVING until every service is
-// registered and again while draining; then in-flight calls get
-// shutdown_timeout to finish. Returns when the server has stopped, or an
+// until SIGTERM or SIGINT; SIGHUP runs options.on_reload. `services` must be
+// ready to answer (state loaded): health reports SERVING from the start, and
+// NOT_SERVING once a stop signal arrives; after drain_grace, in-flight calls
+// get shutdown_timeout to finish. Returns when the server has stopped, or an
 // error if it could not start. REQUIRES: BlockShutdownSignals() was called.
 absl::Status RunServer(const ServerOptions& options,
                        const std::vector<grpc::Service*>& services, Logger& logger);

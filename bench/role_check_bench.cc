@@ -3,11 +3,13 @@
 // the same server process.
 //
 //   build/bench/role_check_bench [--threads=4] [--requests=20000] [--rounds=2]
+//                                [--writes=2000]
 //
 // Starts the real role service binary on a free loopback port, loads a
 // realistic population (people, per-asset IAOs, a deputy, delegations), then
 // alternates floor and CheckPermission phases and prints throughput, p50/p99
-// and the ratio of CheckPermission to floor throughput.
+// and the ratio of CheckPermission to floor throughput; then a write phase
+// (CreatePrincipal, each a durable transaction) for scale.
 
 #include <grpcpp/grpcpp.h>
 
@@ -33,11 +35,17 @@ ABSL_FLAG(int, threads, 4, "concurrent client threads");
 ABSL_FLAG(int, requests, 20000, "requests per phase (split across threads)");
 ABSL_FLAG(int, rounds, 2, "floor/check phase pairs");
 ABSL_FLAG(int, people, 200, "principals loaded before measuring");
+ABSL_FLAG(std::string, server_log_level, "info",
+          "the service's --log_level (info logs every call, as in production)");
+ABSL_FLAG(int, writes, 2000, "CreatePrincipal calls in the write phase (0 skips it)");
 
 namespace {
 
 namespace v1 = isms::role::v1;
 constexpr char kToken[] = "bench-token";
+// principals/p0, appointed SIRO by Populate: after that only holders of the
+// management roles may write.
+constexpr char kSiroToken[] = "bench-siro-token";
 
 struct PhaseResult {
   double seconds = 0;
@@ -81,8 +89,8 @@ PhaseResult RunPhase(int threads, int requests,
   return result;
 }
 
-void Authorize(grpc::ClientContext& context) {
-  context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+void Authorize(grpc::ClientContext& context, const char* token = kToken) {
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
 }
 
@@ -137,14 +145,16 @@ int main(int argc, char** argv) {
   isms::testing::TempDir dir;
   {
     std::ofstream tokens(dir.path() + "/tokens");
-    tokens << isms::Sha256Hex(kToken) << " principal principals/bench\n";
+    tokens << isms::Sha256Hex(kToken) << " principal principals/bench\n"
+           << isms::Sha256Hex(kSiroToken) << " principal principals/p0\n";
   }
   auto server = isms::testing::ServerProcess::Start(
       ISMS_ROLE_SERVICE_BINARY,
       {absl::StrCat("--data_dir=", dir.path(), "/data"),
        absl::StrCat("--token_file=", dir.path(), "/tokens"),
        absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR, "/services/role/catalogue/roles.textproto"),
-       "--bootstrap_principal=principals/bench"},
+       "--bootstrap_principal=principals/bench",
+       absl::StrCat("--log_level=", absl::GetFlag(FLAGS_server_log_level))},
       dir.path() + "/server.log");
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
@@ -207,6 +217,26 @@ int main(int argc, char** argv) {
   }
   std::printf("ratio CheckPermission/floor throughput: %.2fx (aim >= 0.80x)\n",
               check_sum / floor_sum);
+
+  // Writes: each is one SQLite transaction with fsync (synchronous=FULL) plus
+  // its audit event, serialized by the registry; shown for scale, no aim.
+  const int writes = absl::GetFlag(FLAGS_writes);
+  if (writes > 0) {
+    auto write_call = [&](int t, int i) {
+      grpc::ClientContext context;
+      Authorize(context, kSiroToken);
+      v1::CreatePrincipalRequest request;
+      request.set_principal_id(absl::StrCat("w", t, "-", i));
+      request.mutable_principal()->set_display_name("Writer");
+      request.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+      v1::Principal response;
+      return roles->CreatePrincipal(&context, request, &response).ok();
+    };
+    PhaseResult write = RunPhase(threads, writes, write_call);
+    Print("CreatePrincipal", write);
+    std::printf("ratio CreatePrincipal/floor throughput: %.3fx\n",
+                write.throughput() / (floor_sum / rounds));
+  }
   server.value()->Signal(SIGTERM);
   (void)server.value()->Wait(absl::Seconds(15));
   return 0;

@@ -17,10 +17,32 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
+// "2026-11-23T20:41:37.123456Z". Formatting the calendar part is the
+// costly bit, and every line in the same second shares it, so each thread
+// keeps the last second it formatted.
+std::string Timestamp(absl::Time now) {
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached_text;
+  const int64_t micros = absl::ToUnixMicros(now);
+  const int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+  if (second != cached_second) {
+    cached_text = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                                   absl::UTCTimeZone());
+    cached_second = second;
+  }
+  return absl::StrCat(cached_text, ".", absl::Dec(micros - second * 1000000, absl::kZeroPad6),
+                      "Z");
+}
+
 std::string Prefix(LogLevel level) {
-  return absl::StrCat("{\"time\":\"",
-                      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()),
-                      "\",\"level\":\"", LevelName(level), "\"");
+  return absl::StrCat("{\"time\":\"", Timestamp(absl::Now()), "\",\"level\":\"",
+                      LevelName(level), "\"");
+}
+
+// Milliseconds with three decimals, e.g. "1.500".
+std::string Milliseconds(absl::Duration duration) {
+  const int64_t micros = absl::ToInt64Microseconds(duration);
+  return absl::StrCat(micros / 1000, ".", absl::Dec(micros % 1000, absl::kZeroPad3));
 }
 
 }  // namespace
@@ -72,8 +94,7 @@ void Logger::LogCall(absl::string_view method, absl::string_view code,
   if (LogLevel::kInfo < min_level_) return;
   std::string line = Prefix(LogLevel::kInfo);
   absl::StrAppend(&line, ",\"msg\":\"rpc\",\"method\":\"", JsonEscape(method),
-                  "\",\"code\":\"", code, "\",\"duration_ms\":",
-                  absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(duration)),
+                  "\",\"code\":\"", code, "\",\"duration_ms\":", Milliseconds(duration),
                   ",\"actor\":\"", JsonEscape(actor), "\",\"principal\":\"",
                   JsonEscape(principal), "\",\"request_id\":\"", JsonEscape(request_id), "\"");
   if (!error.empty()) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(error), "\"");
@@ -82,6 +103,7 @@ void Logger::LogCall(absl::string_view method, absl::string_view code,
 }
 
 void Logger::WriteLine(const std::string& line) {
+  // One write per line, under the lock so lines never interleave.
   absl::MutexLock lock(&mu_);
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);

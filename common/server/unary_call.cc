@@ -1,7 +1,7 @@
 #include "common/server/unary_call.h"
 
 #include "absl/random/random.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_cat.h"
 
 namespace isms {
 namespace {
@@ -28,8 +28,8 @@ std::string UnaryCallRunner::RequestId(const grpc::CallbackServerContext& contex
   std::optional<absl::string_view> given = FindMetadata(context, kRequestIdMetadataKey);
   if (given.has_value() && IsPrintableId(*given)) return std::string(*given);
   thread_local absl::BitGen gen;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint64_t>(gen));
+  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16),
+                      absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
 }
 
 absl::Status UnaryCallRunner::Authenticate(const grpc::CallbackServerContext& context,

@@ -36,6 +36,9 @@ TEST(LoggerTest, CallLineIsOneJsonObjectWithEveryField) {
       },
       LogLevel::kInfo);
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  EXPECT_THAT(line, ::testing::ContainsRegex(
+                        "^[{]\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+                        "[.][0-9]{6}Z\",\"level\":\"info\""));
   EXPECT_THAT(line, HasSubstr(R"("method":"/isms.role.v1.RoleService/GetRole")"));
   EXPECT_THAT(line, HasSubstr(R"("code":"NOT_FOUND")"));
   EXPECT_THAT(line, HasSubstr(R"("duration_ms":1.500)"));

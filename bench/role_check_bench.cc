@@ -15,10 +15,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <functional>
-#include <csignal>
 #include <thread>
 #include <vector>
 
@@ -108,7 +108,8 @@ bool Populate(v1::RoleService::Stub& stub, int people) {
     request.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
     request.mutable_principal()->set_board_level(i == 0);
     v1::Principal response;
-    if (!call_ok(stub.CreatePrincipal(&context, request, &response), "CreatePrincipal")) return false;
+    if (!call_ok(stub.CreatePrincipal(&context, request, &response), "CreatePrincipal"))
+      return false;
   }
   // Every person is staff and owns one asset; p1 deputises for the SIRO.
   auto appoint = [&](const std::string& role, int person, const std::string& scope) {
@@ -152,7 +153,8 @@ int main(int argc, char** argv) {
       ISMS_ROLE_SERVICE_BINARY,
       {absl::StrCat("--data_dir=", dir.path(), "/data"),
        absl::StrCat("--token_file=", dir.path(), "/tokens"),
-       absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR, "/services/role/catalogue/roles.textproto"),
+       absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR,
+                    "/services/role/catalogue/roles.textproto"),
        "--bootstrap_principal=principals/bench",
        absl::StrCat("--log_level=", absl::GetFlag(FLAGS_server_log_level))},
       dir.path() + "/server.log");

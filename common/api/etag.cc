@@ -22,9 +22,9 @@ std::string ComputeEtag(const google::protobuf::Message& resource) {
 absl::Status CheckEtag(absl::string_view resource_name, absl::string_view requested,
                        absl::string_view current) {
   if (requested.empty() || requested == current) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat(
-      "etag: ", resource_name, " changed since it was read (etag ", current,
-      "); read it again and retry"));
+  return absl::AbortedError(absl::StrCat("etag: ", resource_name,
+                                         " changed since it was read (etag ", current,
+                                         "); read it again and retry"));
 }
 
 }  // namespace isms

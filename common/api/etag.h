@@ -1,9 +1,9 @@
 #ifndef ISMS_COMMON_API_ETAG_H_
 #define ISMS_COMMON_API_ETAG_H_
 
-#include <string>
-
 #include <google/protobuf/message.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"

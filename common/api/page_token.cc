@@ -16,8 +16,7 @@ std::string CheckValue(absl::string_view last_name, absl::string_view fingerprin
 }
 
 absl::Status BadToken() {
-  return absl::InvalidArgumentError(
-      "page_token: not a token this list issued for these filters");
+  return absl::InvalidArgumentError("page_token: not a token this list issued for these filters");
 }
 
 }  // namespace
@@ -28,8 +27,7 @@ absl::StatusOr<int> EffectivePageSize(int requested) {
   return requested > kMaxPageSize ? kMaxPageSize : requested;
 }
 
-std::string EncodePageToken(absl::string_view last_name,
-                            absl::string_view filter_fingerprint) {
+std::string EncodePageToken(absl::string_view last_name, absl::string_view filter_fingerprint) {
   return absl::WebSafeBase64Escape(
       absl::StrCat(CheckValue(last_name, filter_fingerprint), last_name));
 }

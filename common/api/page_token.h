@@ -21,8 +21,7 @@ inline constexpr int kMaxPageSize = 1000;
 absl::StatusOr<int> EffectivePageSize(int requested);
 
 // `filter_fingerprint` is any string that changes when the filters change.
-std::string EncodePageToken(absl::string_view last_name,
-                            absl::string_view filter_fingerprint);
+std::string EncodePageToken(absl::string_view last_name, absl::string_view filter_fingerprint);
 
 // Returns the last name carried by `token` ("" for an empty token, i.e. the
 // first page), or InvalidArgument naming "page_token" if the token is

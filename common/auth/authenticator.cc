@@ -34,15 +34,13 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(
-    const std::string& path) {
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadTokenFile(path);
   if (!text.ok()) return text.status();
   return FromText(*text);
 }
 
-absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromText(
-    absl::string_view text) {
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromText(absl::string_view text) {
   absl::StatusOr<std::shared_ptr<const IdentityMap>> identities = Parse(text);
   if (!identities.ok()) return identities.status();
   return std::unique_ptr<Authenticator>(new Authenticator(*std::move(identities)));
@@ -122,11 +120,10 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
   Caller caller{identity.name, identity.name, identity.is_service};
   if (on_behalf_of.has_value()) {
     if (!identity.is_service) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(kOnBehalfOfMetadataKey, ": only service identities may act on behalf of a principal"));
+      return absl::PermissionDeniedError(absl::StrCat(
+          kOnBehalfOfMetadataKey, ": only service identities may act on behalf of a principal"));
     }
-    absl::Status valid =
-        ValidateResourceName(kOnBehalfOfMetadataKey, *on_behalf_of, "principals");
+    absl::Status valid = ValidateResourceName(kOnBehalfOfMetadataKey, *on_behalf_of, "principals");
     if (!valid.ok()) return valid;
     caller.principal = std::string(*on_behalf_of);
   }

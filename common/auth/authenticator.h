@@ -34,10 +34,8 @@ class Authenticator {
  public:
   // Parses a token file. InvalidArgument names the line at fault; NotFound
   // if the file cannot be read.
-  static absl::StatusOr<std::unique_ptr<Authenticator>> FromFile(
-      const std::string& path);
-  static absl::StatusOr<std::unique_ptr<Authenticator>> FromText(
-      absl::string_view text);
+  static absl::StatusOr<std::unique_ptr<Authenticator>> FromFile(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<Authenticator>> FromText(absl::string_view text);
 
   // Replaces every token with those of the new file or text, atomically.
   // On error (the same as FromFile / FromText) the current tokens stay.
@@ -49,9 +47,8 @@ class Authenticator {
   // Returns Unauthenticated for a missing, malformed or unknown token;
   // PermissionDenied when a principal token tries to act on behalf of
   // someone; InvalidArgument for a malformed on-behalf-of name.
-  absl::StatusOr<Caller> Authenticate(
-      std::optional<absl::string_view> authorization,
-      std::optional<absl::string_view> on_behalf_of) const;
+  absl::StatusOr<Caller> Authenticate(std::optional<absl::string_view> authorization,
+                                      std::optional<absl::string_view> on_behalf_of) const;
 
  private:
   struct Identity {

@@ -16,13 +16,12 @@ grpc::Status GenericUnaryCall(grpc::GenericStub& stub, grpc::ClientContext& cont
   std::condition_variable done_cv;
   bool done = false;
   grpc::Status status;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &send, &receive,
-                 [&](grpc::Status result) {
-                   std::lock_guard<std::mutex> lock(mu);
-                   status = std::move(result);
-                   done = true;
-                   done_cv.notify_one();
-                 });
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &send, &receive, [&](grpc::Status result) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = std::move(result);
+    done = true;
+    done_cv.notify_one();
+  });
   {
     std::unique_lock<std::mutex> lock(mu);
     done_cv.wait(lock, [&] { return done; });

@@ -17,12 +17,10 @@ absl::Status AppendToOutbox(SqliteDatabase& db, const isms::audit::v1::AuditEven
   return insert.BindBlob(1, event.SerializeAsString()).Run();
 }
 
-absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after,
-                                                    int limit) {
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement select,
-      db.Prepare("SELECT sequence, event FROM outbox WHERE sequence > ? "
-                 "ORDER BY sequence LIMIT ?"));
+absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after, int limit) {
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db.Prepare("SELECT sequence, event FROM outbox WHERE sequence > ? "
+                                   "ORDER BY sequence LIMIT ?"));
   select.Bind(1, after).Bind(2, static_cast<int64_t>(limit));
   std::vector<OutboxEntry> entries;
   while (true) {

@@ -29,8 +29,7 @@ struct OutboxEntry {
 };
 
 // Up to `limit` events with sequence numbers above `after`, in order.
-absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after,
-                                                    int limit);
+absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after, int limit);
 
 }  // namespace isms
 

@@ -9,10 +9,14 @@ namespace {
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -26,17 +30,16 @@ std::string Timestamp(absl::Time now) {
   const int64_t micros = absl::ToUnixMicros(now);
   const int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
   if (second != cached_second) {
-    cached_text = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
-                                   absl::UTCTimeZone());
+    cached_text =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
     cached_second = second;
   }
-  return absl::StrCat(cached_text, ".", absl::Dec(micros - second * 1000000, absl::kZeroPad6),
-                      "Z");
+  return absl::StrCat(cached_text, ".", absl::Dec(micros - second * 1000000, absl::kZeroPad6), "Z");
 }
 
 std::string Prefix(LogLevel level) {
-  return absl::StrCat("{\"time\":\"", Timestamp(absl::Now()), "\",\"level\":\"",
-                      LevelName(level), "\"");
+  return absl::StrCat("{\"time\":\"", Timestamp(absl::Now()), "\",\"level\":\"", LevelName(level),
+                      "\"");
 }
 
 // Milliseconds with three decimals, e.g. "1.500".
@@ -60,11 +63,21 @@ std::string JsonEscape(absl::string_view s) {
   out.reserve(s.size());
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -87,16 +100,15 @@ void Logger::Log(LogLevel level, absl::string_view message, Fields fields) {
   WriteLine(line);
 }
 
-void Logger::LogCall(absl::string_view method, absl::string_view code,
-                     absl::Duration duration, absl::string_view actor,
-                     absl::string_view principal, absl::string_view request_id,
-                     absl::string_view error) {
+void Logger::LogCall(absl::string_view method, absl::string_view code, absl::Duration duration,
+                     absl::string_view actor, absl::string_view principal,
+                     absl::string_view request_id, absl::string_view error) {
   if (LogLevel::kInfo < min_level_) return;
   std::string line = Prefix(LogLevel::kInfo);
-  absl::StrAppend(&line, ",\"msg\":\"rpc\",\"method\":\"", JsonEscape(method),
-                  "\",\"code\":\"", code, "\",\"duration_ms\":", Milliseconds(duration),
-                  ",\"actor\":\"", JsonEscape(actor), "\",\"principal\":\"",
-                  JsonEscape(principal), "\",\"request_id\":\"", JsonEscape(request_id), "\"");
+  absl::StrAppend(&line, ",\"msg\":\"rpc\",\"method\":\"", JsonEscape(method), "\",\"code\":\"",
+                  code, "\",\"duration_ms\":", Milliseconds(duration), ",\"actor\":\"",
+                  JsonEscape(actor), "\",\"principal\":\"", JsonEscape(principal),
+                  "\",\"request_id\":\"", JsonEscape(request_id), "\"");
   if (!error.empty()) absl::StrAppend(&line, ",\"error\":\"", JsonEscape(error), "\"");
   line += "}\n";
   WriteLine(line);

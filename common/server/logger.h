@@ -30,8 +30,8 @@ class Logger {
 
   // The line every RPC produces, at info level.
   void LogCall(absl::string_view method, absl::string_view code, absl::Duration duration,
-               absl::string_view actor, absl::string_view principal,
-               absl::string_view request_id, absl::string_view error);
+               absl::string_view actor, absl::string_view principal, absl::string_view request_id,
+               absl::string_view error);
 
  private:
   void WriteLine(const std::string& line);

@@ -15,15 +15,13 @@ ABSL_FLAG(std::string, data_dir, "./data", "folder for the service's database");
 ABSL_FLAG(std::string, token_file, "",
           "bearer token file: '<sha256 hex> principal|service <name>' a line");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
-ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024,
-          "largest request message accepted, in bytes");
+ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "largest request message accepted, in bytes");
 ABSL_FLAG(absl::Duration, drain_grace, absl::ZeroDuration(),
           "time to keep serving after reporting NOT_SERVING on SIGTERM, so load "
           "balancers stop routing here (Kubernetes: a few seconds)");
 ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(10),
           "how long in-flight calls may take to finish after draining");
-ABSL_FLAG(std::string, ready_file, "",
-          "once serving, write the bound host:port to this file");
+ABSL_FLAG(std::string, ready_file, "", "once serving, write the bound host:port to this file");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate; with --tls_key_file, serve TLS");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file");
 

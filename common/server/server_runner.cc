@@ -34,8 +34,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& options) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& options) {
   if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
     return grpc::InsecureServerCredentials();
   }
@@ -84,8 +83,8 @@ void BlockShutdownSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-absl::Status RunServer(const ServerOptions& options,
-                       const std::vector<grpc::Service*>& services, Logger& logger) {
+absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Service*>& services,
+                       Logger& logger) {
   if (options.max_message_bytes <= 0) {
     return absl::InvalidArgumentError("max_message_bytes: must be positive");
   }

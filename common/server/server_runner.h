@@ -41,8 +41,8 @@ void BlockShutdownSignals();
 // NOT_SERVING once a stop signal arrives; after drain_grace, in-flight calls
 // get shutdown_timeout to finish. Returns when the server has stopped, or an
 // error if it could not start. REQUIRES: BlockShutdownSignals() was called.
-absl::Status RunServer(const ServerOptions& options,
-                       const std::vector<grpc::Service*>& services, Logger& logger);
+absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Service*>& services,
+                       Logger& logger);
 
 }  // namespace isms
 

@@ -34,9 +34,8 @@ std::string UnaryCallRunner::RequestId(const grpc::CallbackServerContext& contex
 
 absl::Status UnaryCallRunner::Authenticate(const grpc::CallbackServerContext& context,
                                            Caller* caller) const {
-  absl::StatusOr<Caller> result =
-      authenticator_.Authenticate(FindMetadata(context, "authorization"),
-                                  FindMetadata(context, kOnBehalfOfMetadataKey));
+  absl::StatusOr<Caller> result = authenticator_.Authenticate(
+      FindMetadata(context, "authorization"), FindMetadata(context, kOnBehalfOfMetadataKey));
   if (!result.ok()) return result.status();
   *caller = *std::move(result);
   return absl::OkStatus();

@@ -38,8 +38,8 @@ class UnaryCallRunner {
   // the response itself. Returns the reactor gRPC expects from a callback
   // method; the call is finished when this returns.
   template <typename Handler>
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
-                                absl::string_view method, Handler&& handler) {
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, absl::string_view method,
+                                Handler&& handler) {
     const absl::Time start = absl::Now();
     CallInfo info{Caller{}, RequestId(*context), method};
     context->AddInitialMetadata(kRequestIdMetadataKey, info.request_id);
@@ -48,9 +48,8 @@ class UnaryCallRunner {
       status = absl::DeadlineExceededError("deadline passed before the call was served");
     }
     if (status.ok()) status = std::forward<Handler>(handler)(static_cast<const CallInfo&>(info));
-    logger_.LogCall(method, StatusCodeName(status.code()), absl::Now() - start,
-                    info.caller.actor, info.caller.principal, info.request_id,
-                    status.message());
+    logger_.LogCall(method, StatusCodeName(status.code()), absl::Now() - start, info.caller.actor,
+                    info.caller.principal, info.request_id, status.message());
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(status));
     return reactor;

@@ -9,10 +9,10 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function if it is not OK.
-#define ISMS_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    ::absl::Status isms_status_ = (expr);          \
-    if (!isms_status_.ok()) return isms_status_;   \
+#define ISMS_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status isms_status_ = (expr);        \
+    if (!isms_status_.ok()) return isms_status_; \
   } while (0)
 
 #define ISMS_STATUS_CONCAT_INNER_(a, b) a##b

@@ -17,8 +17,8 @@ SqliteStatement::~SqliteStatement() {
 }
 
 SqliteStatement& SqliteStatement::Bind(int index, absl::string_view text) {
-  int rc = sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                             SQLITE_TRANSIENT);
+  int rc =
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
@@ -58,15 +58,12 @@ std::string SqliteStatement::ColumnText(int index) const {
   return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
 }
 
-int64_t SqliteStatement::ColumnInt64(int index) const {
-  return sqlite3_column_int64(stmt_, index);
-}
+int64_t SqliteStatement::ColumnInt64(int index) const { return sqlite3_column_int64(stmt_, index); }
 
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -114,16 +111,15 @@ absl::Status SqliteDatabase::InTransaction(const std::function<absl::Status()>& 
 }
 
 absl::Status SqliteDatabase::Migrate(const std::vector<std::string>& migrations) {
-  ISMS_RETURN_IF_ERROR(Exec(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  ISMS_RETURN_IF_ERROR(
+      Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
   ISMS_ASSIGN_OR_RETURN(SqliteStatement read,
                         Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
   ISMS_ASSIGN_OR_RETURN(bool has_row, read.Step());
   const int64_t current = has_row ? read.ColumnInt64(0) : 0;
   if (current > static_cast<int64_t>(migrations.size())) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "database schema version ", current, " is newer than this binary's ",
-        migrations.size()));
+        "database schema version ", current, " is newer than this binary's ", migrations.size()));
   }
   for (size_t version = current + 1; version <= migrations.size(); ++version) {
     ISMS_RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {

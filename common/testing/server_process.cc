@@ -28,8 +28,8 @@ TempDir::~TempDir() {
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    const std::string& binary, const std::vector<std::string>& args,
-    const std::string& log_file, absl::Duration timeout) {
+    const std::string& binary, const std::vector<std::string>& args, const std::string& log_file,
+    absl::Duration timeout) {
   const std::string ready_file = absl::StrCat(log_file, ".ready");
   std::filesystem::remove(ready_file);
   std::vector<std::string> argv_strings = {binary, "--listen=127.0.0.1:0",

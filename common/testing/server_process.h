@@ -33,8 +33,8 @@ class ServerProcess {
   // Starts `binary` with `args` (plus the two flags above), its stderr to
   // `log_file`. Unavailable if it exits or is not ready within `timeout`.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
-      const std::string& binary, const std::vector<std::string>& args,
-      const std::string& log_file, absl::Duration timeout = absl::Seconds(20));
+      const std::string& binary, const std::vector<std::string>& args, const std::string& log_file,
+      absl::Duration timeout = absl::Seconds(20));
 
   // Kills the child with SIGKILL if it is still running.
   ~ServerProcess();

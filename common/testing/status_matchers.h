@@ -42,15 +42,14 @@ MATCHER(IsOk, "") {
 
 // For grpc::Status.
 MATCHER_P(GrpcCodeIs, code, "") {
-  *result_listener << "grpc status is " << arg.error_code() << " '" << arg.error_message()
-                   << "'";
+  *result_listener << "grpc status is " << arg.error_code() << " '" << arg.error_message() << "'";
   return arg.error_code() == code;
 }
 
 }  // namespace isms::testing
 
-#define ISMS_ASSERT_OK_AND_ASSIGN(lhs, rexpr)              \
-  auto ISMS_STATUS_CONCAT_(isms_test_or_, __LINE__) = (rexpr); \
+#define ISMS_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                    \
+  auto ISMS_STATUS_CONCAT_(isms_test_or_, __LINE__) = (rexpr);   \
   ASSERT_TRUE(ISMS_STATUS_CONCAT_(isms_test_or_, __LINE__).ok()) \
       << ISMS_STATUS_CONCAT_(isms_test_or_, __LINE__).status();  \
   lhs = *std::move(ISMS_STATUS_CONCAT_(isms_test_or_, __LINE__))

@@ -23,8 +23,8 @@ inline google::protobuf::Timestamp ToProto(absl::Time t) {
 // True when `ts` lies in the range google.protobuf.Timestamp allows
 // (0001-01-01 to 9999-12-31, nanos in [0, 1e9)).
 inline bool IsValidTimestamp(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() >= -62135596800LL && ts.seconds() <= 253402300799LL &&
-         ts.nanos() >= 0 && ts.nanos() < 1000000000;
+  return ts.seconds() >= -62135596800LL && ts.seconds() <= 253402300799LL && ts.nanos() >= 0 &&
+         ts.nanos() < 1000000000;
 }
 
 }  // namespace isms

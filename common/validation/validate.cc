@@ -10,8 +10,7 @@ namespace isms {
 namespace {
 
 bool IsIdChar(char c) {
-  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_' ||
-         c == '.';
+  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_' || c == '.';
 }
 
 bool IsValidId(absl::string_view id) {
@@ -43,7 +42,8 @@ absl::Status ValidateResourceName(absl::string_view field, absl::string_view nam
   const size_t slash = name.find('/');
   if (slash == absl::string_view::npos || name.substr(0, slash) != collection ||
       !IsValidId(name.substr(slash + 1))) {
-    return Invalid(field, absl::StrCat("want ", collection, "/<id> with an id of 1-63 characters of [a-z0-9-_.]"));
+    return Invalid(field, absl::StrCat("want ", collection,
+                                       "/<id> with an id of 1-63 characters of [a-z0-9-_.]"));
   }
   return absl::OkStatus();
 }
@@ -64,8 +64,8 @@ absl::Status ValidateAnyResourceName(absl::string_view field, absl::string_view 
   return absl::OkStatus();
 }
 
-absl::Status ValidateText(absl::string_view field, absl::string_view text,
-                          size_t max_length, bool required) {
+absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_length,
+                          bool required) {
   if (text.empty()) return required ? Invalid(field, "required") : absl::OkStatus();
   if (text.size() > max_length) {
     return Invalid(field, absl::StrCat("longer than ", max_length, " bytes"));

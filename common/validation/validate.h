@@ -35,8 +35,8 @@ absl::Status ValidateAnyResourceName(absl::string_view field, absl::string_view 
 
 // Free text: at most `max_length` bytes, no control characters other than
 // newline and tab. `required` refuses empty text.
-absl::Status ValidateText(absl::string_view field, absl::string_view text,
-                          size_t max_length, bool required);
+absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_length,
+                          bool required);
 
 // A permission: dotted lower-case words, e.g. "isms.assets.transfers.approve".
 absl::Status ValidatePermission(absl::string_view field, absl::string_view permission);

@@ -21,8 +21,7 @@ bool Overlaps(const Assignment& a, const Assignment& b) {
   return FromProto(a.effective_from()) < EndOf(b) && FromProto(b.effective_from()) < EndOf(a);
 }
 
-bool Lists(const google::protobuf::RepeatedPtrField<std::string>& names,
-           absl::string_view name) {
+bool Lists(const google::protobuf::RepeatedPtrField<std::string>& names, absl::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
@@ -34,10 +33,12 @@ absl::Status CheckScope(const Role& role, const Assignment& candidate) {
   if (role.scope_kind() == SCOPE_KIND_ASSET) {
     const absl::string_view scope = candidate.scope();
     if (!absl::StartsWith(scope, "assets/") || scope.find('/', 7) != absl::string_view::npos) {
-      return Refuse("scope rule", absl::StrCat(role.name(), " is held per asset; want scope assets/<id>"));
+      return Refuse("scope rule",
+                    absl::StrCat(role.name(), " is held per asset; want scope assets/<id>"));
     }
   } else if (!candidate.scope().empty()) {
-    return Refuse("scope rule", absl::StrCat(role.name(), " is organisation-wide; leave scope empty"));
+    return Refuse("scope rule",
+                  absl::StrCat(role.name(), " is organisation-wide; leave scope empty"));
   }
   return absl::OkStatus();
 }
@@ -74,17 +75,16 @@ absl::Status CheckAppointmentRules(const RoleModel& model, const Role& role,
   for (const Assignment* existing : model.AssignmentsOfRole(role.name())) {
     if (existing->scope() != candidate.scope() || !Overlaps(*existing, candidate)) continue;
     if (existing->principal() == candidate.principal()) {
-      return Refuse("duplicate rule",
-                    absl::StrCat(principal.name(), " already holds ", role.name(),
-                                 " for that period through ", existing->name()));
+      return Refuse("duplicate rule", absl::StrCat(principal.name(), " already holds ", role.name(),
+                                                   " for that period through ", existing->name()));
     }
     other_holders.insert(existing->principal());
   }
   if (role.max_holders() > 0 && static_cast<int>(other_holders.size()) >= role.max_holders()) {
     return Refuse("maximum-holders rule",
-                  absl::StrCat(role.name(), " allows ", role.max_holders(),
-                               " holder(s) at a time", candidate.scope().empty() ? "" : " per scope",
-                               "; held by ", *other_holders.begin(), " in that period"));
+                  absl::StrCat(role.name(), " allows ", role.max_holders(), " holder(s) at a time",
+                               candidate.scope().empty() ? "" : " per scope", "; held by ",
+                               *other_holders.begin(), " in that period"));
   }
 
   if (!candidate.waiver_justification().empty()) return absl::OkStatus();
@@ -95,10 +95,10 @@ absl::Status CheckAppointmentRules(const RoleModel& model, const Role& role,
         Lists(role.conflicting_roles(), held->role()) ||
         (held_role != nullptr && Lists(held_role->conflicting_roles(), role.name()));
     if (conflicts) {
-      return Refuse("segregation-of-duties rule",
-                    absl::StrCat(role.name(), " conflicts with ", held->role(), " held by ",
-                                 principal.name(), " through ", held->name(),
-                                 "; set waiver_justification to appoint anyway"));
+      return Refuse(
+          "segregation-of-duties rule",
+          absl::StrCat(role.name(), " conflicts with ", held->role(), " held by ", principal.name(),
+                       " through ", held->name(), "; set waiver_justification to appoint anyway"));
     }
   }
   return absl::OkStatus();

@@ -56,8 +56,8 @@ absl::StatusOr<std::vector<Role>> ParseCatalogue(absl::string_view text) {
   for (const Role& role : catalogue.roles()) {
     auto check = [&](absl::string_view field, const std::string& reference) -> absl::Status {
       if (reference.empty() || names.count(reference) > 0) return absl::OkStatus();
-      return absl::InvalidArgumentError(absl::StrCat("catalogue: ", role.name(), ".", field,
-                                                     " names unknown role ", reference));
+      return absl::InvalidArgumentError(
+          absl::StrCat("catalogue: ", role.name(), ".", field, " names unknown role ", reference));
     };
     ISMS_RETURN_IF_ERROR(check("deputy_for", role.deputy_for()));
     for (const std::string& name : role.accountable_to()) {

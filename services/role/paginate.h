@@ -1,9 +1,9 @@
 #ifndef ISMS_SERVICES_ROLE_PAGINATE_H_
 #define ISMS_SERVICES_ROLE_PAGINATE_H_
 
-#include <string>
-
 #include <google/protobuf/repeated_field.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "common/api/page_token.h"

@@ -9,8 +9,7 @@ using isms::role::v1::CheckPermissionResponse;
 using isms::role::v1::DecisionStep;
 
 bool IsActivePrincipal(const Principal* principal) {
-  return principal != nullptr &&
-         principal->state() == isms::role::v1::PRINCIPAL_STATE_ACTIVE;
+  return principal != nullptr && principal->state() == isms::role::v1::PRINCIPAL_STATE_ACTIVE;
 }
 
 // The role that grants `permission` through `assignment`: its own role, or
@@ -52,8 +51,7 @@ std::string DescribeAssignment(CheckPermissionResponse& response, const Assignme
 CheckPermissionResponse PermissionChecker::Check(const RoleModel& model,
                                                  absl::string_view principal,
                                                  absl::string_view permission,
-                                                 absl::string_view resource,
-                                                 absl::Time at) const {
+                                                 absl::string_view resource, absl::Time at) const {
   CheckPermissionResponse response;
   if (IsActivePrincipal(model.FindPrincipal(principal))) {
     // Own assignments.
@@ -93,16 +91,16 @@ CheckPermissionResponse PermissionChecker::Check(const RoleModel& model,
       response.set_allowed(true);
       AddStep(response, DecisionStep::KIND_DELEGATION, delegation->name());
       response.set_explanation(absl::StrCat(
-          principal, " on behalf of ", assignment->principal(), " via ", delegation->name(),
-          "; ", assignment->principal(), " ", DescribeAssignment(response, *assignment, *role)));
+          principal, " on behalf of ", assignment->principal(), " via ", delegation->name(), "; ",
+          assignment->principal(), " ", DescribeAssignment(response, *assignment, *role)));
       return response;
     }
   }
   if (BootstrapApplies(model, principal, permission, at)) {
     response.set_allowed(true);
     AddStep(response, DecisionStep::KIND_BOOTSTRAP, principal);
-    response.set_explanation(absl::StrCat(principal, " is the bootstrap admin and nobody holds ",
-                                          permission, " yet"));
+    response.set_explanation(
+        absl::StrCat(principal, " is the bootstrap admin and nobody holds ", permission, " yet"));
     return response;
   }
   response.set_explanation(absl::StrCat(principal, " does not hold ", permission,

@@ -34,11 +34,9 @@ class PermissionChecker {
       : bootstrap_principal_(std::move(bootstrap_principal)) {}
 
   // REQUIRES: the caller holds the model's lock for reading.
-  isms::role::v1::CheckPermissionResponse Check(const RoleModel& model,
-                                                absl::string_view principal,
+  isms::role::v1::CheckPermissionResponse Check(const RoleModel& model, absl::string_view principal,
                                                 absl::string_view permission,
-                                                absl::string_view resource,
-                                                absl::Time at) const;
+                                                absl::string_view resource, absl::Time at) const;
 
  private:
   bool BootstrapApplies(const RoleModel& model, absl::string_view principal,

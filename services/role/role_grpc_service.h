@@ -20,11 +20,11 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   RoleGrpcService(const RoleGrpcService&) = delete;
   RoleGrpcService& operator=(const RoleGrpcService&) = delete;
 
-#define ISMS_ROLE_RPC(Name, Request, Response)                                         \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                 \
-                                 const Request* request, Response* response) override { \
-    return Serve(context, "/isms.role.v1.RoleService/" #Name, &RoleRegistry::Name,     \
-                 *request, response);                                                  \
+#define ISMS_ROLE_RPC(Name, Request, Response)                                                 \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const Request* request, \
+                                 Response* response) override {                                \
+    return Serve(context, "/isms.role.v1.RoleService/" #Name, &RoleRegistry::Name, *request,   \
+                 response);                                                                    \
   }
   ISMS_ROLE_RPC(GetRole, v1::GetRoleRequest, v1::Role)
   ISMS_ROLE_RPC(ListRoles, v1::ListRolesRequest, v1::ListRolesResponse)

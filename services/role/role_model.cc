@@ -136,8 +136,7 @@ const std::vector<const Assignment*>& RoleModel::AssignmentsOfPrincipal(
 const std::vector<const Assignment*>& RoleModel::AssignmentsOfRole(absl::string_view role) const {
   return FindOrEmpty(by_role_, role);
 }
-const std::vector<const Delegation*>& RoleModel::DelegationsTo(
-    absl::string_view delegate) const {
+const std::vector<const Delegation*>& RoleModel::DelegationsTo(absl::string_view delegate) const {
   return FindOrEmpty(by_delegate_, delegate);
 }
 const std::vector<std::string>& RoleModel::GroupsOf(absl::string_view member) const {

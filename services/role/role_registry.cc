@@ -23,15 +23,15 @@ constexpr int kMaxCoverageDays = 3650;
 
 bool IsRefusal(absl::StatusCode code) {
   return code == absl::StatusCode::kPermissionDenied ||
-         code == absl::StatusCode::kFailedPrecondition ||
-         code == absl::StatusCode::kAborted || code == absl::StatusCode::kAlreadyExists;
+         code == absl::StatusCode::kFailedPrecondition || code == absl::StatusCode::kAborted ||
+         code == absl::StatusCode::kAlreadyExists;
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RoleRegistry>> RoleRegistry::Open(RoleStore& store,
-                                                                const Clock& clock,
-                                                                Options options) {
+                                                                 const Clock& clock,
+                                                                 Options options) {
   ISMS_ASSIGN_OR_RETURN(ChangeSet everything, store.LoadAll());
   std::unique_ptr<RoleRegistry> registry(new RoleRegistry(store, clock, std::move(options)));
   absl::MutexLock lock(&registry->mu_);
@@ -90,8 +90,7 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
 }
 
 absl::Status RoleRegistry::Require(const RoleModel& model, const CallInfo& call,
-                                   absl::string_view permission,
-                                   absl::string_view resource) const {
+                                   absl::string_view permission, absl::string_view resource) const {
   if (checker_.Check(model, call.caller.principal, permission, resource, clock_.Now()).allowed()) {
     return absl::OkStatus();
   }

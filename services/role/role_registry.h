@@ -114,8 +114,8 @@ class RoleRegistry {
 
   // PermissionDenied unless the caller's principal holds `permission` on
   // `resource` now.
-  absl::Status Require(const RoleModel& model, const CallInfo& call,
-                       absl::string_view permission, absl::string_view resource) const;
+  absl::Status Require(const RoleModel& model, const CallInfo& call, absl::string_view permission,
+                       absl::string_view resource) const;
 
   isms::audit::v1::AuditEvent MakeEvent(const CallInfo& call, const Mutation& mutation,
                                         const absl::Status& status)

@@ -25,7 +25,8 @@ absl::Status CheckReferences(const RoleModel& model, const v1::Role& role) {
         absl::StrCat("reference rule: role.", field, " names ", name, ", which does not exist"));
   };
   ISMS_RETURN_IF_ERROR(check("deputy_for", role.deputy_for()));
-  for (const auto& name : role.accountable_to()) ISMS_RETURN_IF_ERROR(check("accountable_to", name));
+  for (const auto& name : role.accountable_to())
+    ISMS_RETURN_IF_ERROR(check("accountable_to", name));
   for (const auto& name : role.conflicting_roles()) {
     ISMS_RETURN_IF_ERROR(check("conflicting_roles", name));
   }
@@ -101,27 +102,27 @@ absl::StatusOr<v1::Role> RoleRegistry::UpdateRole(const CallInfo& call,
   ISMS_RETURN_IF_ERROR(ValidateResourceName("role.name", request.role().name(), "roles"));
   ISMS_RETURN_IF_ERROR(ValidateRoleUpdateMask(request.update_mask()));
   v1::Role updated;
-  ISMS_RETURN_IF_ERROR(Mutate(call, request.role().name(), [&](const RoleModel& model,
-                                                                Mutation& m) {
-    ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
-    const v1::Role* current = model.FindRole(request.role().name());
-    if (current == nullptr) return RoleNotFound(request.role().name());
-    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.role().etag(), current->etag()));
-    updated = *current;
-    google::protobuf::util::FieldMaskUtil::MergeOptions options;
-    options.set_replace_repeated_fields(true);
-    google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.role(), request.update_mask(),
-                                                         options, &updated);
-    ISMS_RETURN_IF_ERROR(ValidateRole(updated, "role"));
-    ISMS_RETURN_IF_ERROR(CheckReferences(model, updated));
-    *updated.mutable_update_time() = ToProto(clock_.Now());
-    SetEtag(updated);
-    m.changes.roles.push_back(updated);
-    m.description = absl::StrCat("updated ", updated.name(), " fields ",
-                                 google::protobuf::util::FieldMaskUtil::ToString(
-                                     request.update_mask()));
-    return absl::OkStatus();
-  }));
+  ISMS_RETURN_IF_ERROR(
+      Mutate(call, request.role().name(), [&](const RoleModel& model, Mutation& m) {
+        ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+        const v1::Role* current = model.FindRole(request.role().name());
+        if (current == nullptr) return RoleNotFound(request.role().name());
+        ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.role().etag(), current->etag()));
+        updated = *current;
+        google::protobuf::util::FieldMaskUtil::MergeOptions options;
+        options.set_replace_repeated_fields(true);
+        google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.role(), request.update_mask(),
+                                                              options, &updated);
+        ISMS_RETURN_IF_ERROR(ValidateRole(updated, "role"));
+        ISMS_RETURN_IF_ERROR(CheckReferences(model, updated));
+        *updated.mutable_update_time() = ToProto(clock_.Now());
+        SetEtag(updated);
+        m.changes.roles.push_back(updated);
+        m.description =
+            absl::StrCat("updated ", updated.name(), " fields ",
+                         google::protobuf::util::FieldMaskUtil::ToString(request.update_mask()));
+        return absl::OkStatus();
+      }));
   return updated;
 }
 
@@ -136,15 +137,14 @@ absl::Status RoleRegistry::DeleteRole(const CallInfo& call, const v1::DeleteRole
     for (const Assignment* assignment : model.AssignmentsOfRole(role->name())) {
       if (EndOf(*assignment) > now) {
         return absl::FailedPreconditionError(
-            absl::StrCat("held-role rule: ", role->name(), " is held by ",
-                         assignment->principal(), " through ", assignment->name(),
-                         "; revoke it first"));
+            absl::StrCat("held-role rule: ", role->name(), " is held by ", assignment->principal(),
+                         " through ", assignment->name(), "; revoke it first"));
       }
     }
     const std::string referrer = FindReferrer(model, role->name());
     if (!referrer.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "reference rule: ", role->name(), " is referred to by ", referrer));
+      return absl::FailedPreconditionError(
+          absl::StrCat("reference rule: ", role->name(), " is referred to by ", referrer));
     }
     m.changes.deleted_roles.push_back(role->name());
     m.description = absl::StrCat("deleted ", role->name());

@@ -1,8 +1,8 @@
 // RoleRegistry: people and groups, and marking someone as having left.
 
-#include <algorithm>
-
 #include <google/protobuf/util/field_mask_util.h>
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -26,9 +26,9 @@ absl::Status CheckMembers(const RoleModel& model, const v1::Principal& group) {
   for (int i = 0; i < group.members_size(); ++i) {
     const v1::Principal* member = model.FindPrincipal(group.members(i));
     if (member == nullptr || member->kind() != v1::PRINCIPAL_KIND_PERSON) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("membership rule: principal.members[", i, "]: ", group.members(i),
-                       " is not an existing person"));
+      return absl::FailedPreconditionError(absl::StrCat("membership rule: principal.members[", i,
+                                                        "]: ", group.members(i),
+                                                        " is not an existing person"));
     }
   }
   return absl::OkStatus();
@@ -53,9 +53,7 @@ absl::StatusOr<v1::ListPrincipalsResponse> RoleRegistry::ListPrincipals(
   ISMS_RETURN_IF_ERROR(Paginate(
       model_.principals(), request.page_size(), request.page_token(),
       absl::StrCat("principals|show_left=", show_left),
-      [&](const v1::Principal& p) {
-        return show_left || p.state() != v1::PRINCIPAL_STATE_LEFT;
-      },
+      [&](const v1::Principal& p) { return show_left || p.state() != v1::PRINCIPAL_STATE_LEFT; },
       response.mutable_principals(), response.mutable_next_page_token()));
   return response;
 }
@@ -90,28 +88,28 @@ absl::StatusOr<v1::Principal> RoleRegistry::UpdatePrincipal(
       ValidateResourceName("principal.name", request.principal().name(), "principals"));
   ISMS_RETURN_IF_ERROR(ValidatePrincipalUpdateMask(request.update_mask()));
   v1::Principal updated;
-  ISMS_RETURN_IF_ERROR(Mutate(call, request.principal().name(), [&](const RoleModel& model,
-                                                                     Mutation& m) {
-    ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
-    const v1::Principal* current = model.FindPrincipal(request.principal().name());
-    if (current == nullptr) return PrincipalNotFound(request.principal().name());
-    ISMS_RETURN_IF_ERROR(
-        CheckEtag(current->name(), request.principal().etag(), current->etag()));
-    updated = *current;
-    google::protobuf::util::FieldMaskUtil::MergeOptions options;
-    options.set_replace_repeated_fields(true);
-    google::protobuf::util::FieldMaskUtil::MergeMessageTo(
-        request.principal(), request.update_mask(), options, &updated);
-    ISMS_RETURN_IF_ERROR(ValidatePrincipal(updated, "principal"));
-    ISMS_RETURN_IF_ERROR(CheckMembers(model, updated));
-    *updated.mutable_update_time() = ToProto(clock_.Now());
-    SetEtag(updated);
-    m.changes.principals.push_back(updated);
-    m.description =
-        absl::StrCat("updated ", updated.name(), " fields ",
-                     google::protobuf::util::FieldMaskUtil::ToString(request.update_mask()));
-    return absl::OkStatus();
-  }));
+  ISMS_RETURN_IF_ERROR(
+      Mutate(call, request.principal().name(), [&](const RoleModel& model, Mutation& m) {
+        ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
+        const v1::Principal* current = model.FindPrincipal(request.principal().name());
+        if (current == nullptr) return PrincipalNotFound(request.principal().name());
+        ISMS_RETURN_IF_ERROR(
+            CheckEtag(current->name(), request.principal().etag(), current->etag()));
+        updated = *current;
+        google::protobuf::util::FieldMaskUtil::MergeOptions options;
+        options.set_replace_repeated_fields(true);
+        google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+            request.principal(), request.update_mask(), options, &updated);
+        ISMS_RETURN_IF_ERROR(ValidatePrincipal(updated, "principal"));
+        ISMS_RETURN_IF_ERROR(CheckMembers(model, updated));
+        *updated.mutable_update_time() = ToProto(clock_.Now());
+        SetEtag(updated);
+        m.changes.principals.push_back(updated);
+        m.description =
+            absl::StrCat("updated ", updated.name(), " fields ",
+                         google::protobuf::util::FieldMaskUtil::ToString(request.update_mask()));
+        return absl::OkStatus();
+      }));
   return updated;
 }
 
@@ -163,9 +161,9 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
       m.changes.delegations.push_back(ended);
       *response.add_ended_delegations() = ended;
     }
-    m.description = absl::StrCat(current->name(), " left; ended ",
-                                 response.ended_assignments_size(), " assignment(s) and ",
-                                 response.ended_delegations_size(), " delegation(s)");
+    m.description =
+        absl::StrCat(current->name(), " left; ended ", response.ended_assignments_size(),
+                     " assignment(s) and ", response.ended_delegations_size(), " delegation(s)");
     if (!ended_names.empty()) m.attributes["ended_assignments"] = absl::StrJoin(ended_names, ",");
     return absl::OkStatus();
   }));

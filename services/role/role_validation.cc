@@ -55,7 +55,8 @@ absl::Status ValidateOptionalTime(absl::string_view field, bool has,
 
 absl::Status ValidateRole(const Role& role, absl::string_view prefix) {
   ISMS_RETURN_IF_ERROR(ValidateResourceName(Field(prefix, "name"), role.name(), "roles"));
-  ISMS_RETURN_IF_ERROR(ValidateText(Field(prefix, "title"), role.title(), kMaxShortTextLength, true));
+  ISMS_RETURN_IF_ERROR(
+      ValidateText(Field(prefix, "title"), role.title(), kMaxShortTextLength, true));
   ISMS_RETURN_IF_ERROR(
       ValidateText(Field(prefix, "description"), role.description(), kMaxLongTextLength, false));
   ISMS_RETURN_IF_ERROR(ValidateText(Field(prefix, "source_document"), role.source_document(),
@@ -72,14 +73,16 @@ absl::Status ValidateRole(const Role& role, absl::string_view prefix) {
     ISMS_RETURN_IF_ERROR(
         ValidateText(absl::StrCat(at, ".text"), responsibility.text(), kMaxLongTextLength, true));
     if (!ids.insert(responsibility.id()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".id: duplicate id ", responsibility.id()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".id: duplicate id ", responsibility.id()));
     }
   }
   ISMS_RETURN_IF_ERROR(ValidateRoleNames(Field(prefix, "accountable_to"), role.accountable_to()));
   ISMS_RETURN_IF_ERROR(
       ValidateRoleNames(Field(prefix, "conflicting_roles"), role.conflicting_roles()));
   if (!role.deputy_for().empty()) {
-    ISMS_RETURN_IF_ERROR(ValidateResourceName(Field(prefix, "deputy_for"), role.deputy_for(), "roles"));
+    ISMS_RETURN_IF_ERROR(
+        ValidateResourceName(Field(prefix, "deputy_for"), role.deputy_for(), "roles"));
     if (role.deputy_for() == role.name()) {
       return absl::InvalidArgumentError(
           absl::StrCat(Field(prefix, "deputy_for"), ": a role cannot deputise for itself"));
@@ -107,8 +110,7 @@ absl::Status ValidateRole(const Role& role, absl::string_view prefix) {
 }
 
 absl::Status ValidatePrincipal(const Principal& principal, absl::string_view prefix) {
-  ISMS_RETURN_IF_ERROR(
-      ValidateResourceName(Field(prefix, "name"), principal.name(), "principals"));
+  ISMS_RETURN_IF_ERROR(ValidateResourceName(Field(prefix, "name"), principal.name(), "principals"));
   ISMS_RETURN_IF_ERROR(ValidateText(Field(prefix, "display_name"), principal.display_name(),
                                     kMaxShortTextLength, true));
   ISMS_RETURN_IF_ERROR(
@@ -143,16 +145,14 @@ absl::Status ValidateNewAssignment(const Assignment& assignment) {
   if (!assignment.scope().empty()) {
     ISMS_RETURN_IF_ERROR(ValidateAnyResourceName("assignment.scope", assignment.scope()));
   }
-  ISMS_RETURN_IF_ERROR(ValidateOptionalTime("assignment.effective_from",
-                                            assignment.has_effective_from(),
-                                            assignment.effective_from()));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime(
+      "assignment.effective_from", assignment.has_effective_from(), assignment.effective_from()));
   ISMS_RETURN_IF_ERROR(ValidateOptionalTime("assignment.effective_until",
                                             assignment.has_effective_until(),
                                             assignment.effective_until()));
   if (assignment.has_effective_from() && assignment.has_effective_until() &&
       FromProto(assignment.effective_until()) <= FromProto(assignment.effective_from())) {
-    return absl::InvalidArgumentError(
-        "assignment.effective_until: must be after effective_from");
+    return absl::InvalidArgumentError("assignment.effective_until: must be after effective_from");
   }
   return ValidateText("assignment.waiver_justification", assignment.waiver_justification(),
                       kMaxLongTextLength, false);
@@ -172,14 +172,13 @@ absl::Status ValidateNewDelegation(const Delegation& delegation) {
   } else {
     ISMS_RETURN_IF_ERROR(ValidateId("delegation.responsibility", delegation.responsibility()));
   }
-  ISMS_RETURN_IF_ERROR(ValidateOptionalTime("delegation.effective_from",
-                                            delegation.has_effective_from(),
-                                            delegation.effective_from()));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime(
+      "delegation.effective_from", delegation.has_effective_from(), delegation.effective_from()));
   if (!delegation.has_effective_until()) {
     return absl::InvalidArgumentError("delegation.effective_until: required; delegations end");
   }
-  ISMS_RETURN_IF_ERROR(ValidateOptionalTime("delegation.effective_until", true,
-                                            delegation.effective_until()));
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalTime("delegation.effective_until", true, delegation.effective_until()));
   if (delegation.has_effective_from() &&
       FromProto(delegation.effective_until()) <= FromProto(delegation.effective_from())) {
     return absl::InvalidArgumentError("delegation.effective_until: must be after effective_from");
@@ -188,11 +187,20 @@ absl::Status ValidateNewDelegation(const Delegation& delegation) {
 }
 
 absl::Status ValidateRoleUpdateMask(const google::protobuf::FieldMask& mask) {
-  static const auto* allowed = new std::set<std::string>{
-      "title", "description", "responsibilities", "source_document",
-      "mandatory_requirement", "mandatory", "board_level_required", "accountable_to",
-      "deputy_for", "scope_kind", "holder_kind", "max_holders", "conflicting_roles",
-      "permissions"};
+  static const auto* allowed = new std::set<std::string>{"title",
+                                                         "description",
+                                                         "responsibilities",
+                                                         "source_document",
+                                                         "mandatory_requirement",
+                                                         "mandatory",
+                                                         "board_level_required",
+                                                         "accountable_to",
+                                                         "deputy_for",
+                                                         "scope_kind",
+                                                         "holder_kind",
+                                                         "max_holders",
+                                                         "conflicting_roles",
+                                                         "permissions"};
   return ValidateMask(mask, *allowed);
 }
 

@@ -22,11 +22,10 @@ const std::vector<std::string>& Migrations() {
 }
 
 template <typename Message>
-absl::Status LoadTable(SqliteDatabase& db, absl::string_view table,
-                       std::vector<Message>* out) {
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
-                        db.Prepare(absl::StrCat("SELECT name, resource FROM ", table,
-                                                " ORDER BY name")));
+absl::Status LoadTable(SqliteDatabase& db, absl::string_view table, std::vector<Message>* out) {
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare(absl::StrCat("SELECT name, resource FROM ", table, " ORDER BY name")));
   while (true) {
     ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
     if (!has_row) return absl::OkStatus();
@@ -43,10 +42,9 @@ template <typename Message>
 absl::Status UpsertAll(SqliteDatabase& db, absl::string_view table,
                        const std::vector<Message>& messages) {
   if (messages.empty()) return absl::OkStatus();
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement upsert,
-      db.Prepare(absl::StrCat("INSERT OR REPLACE INTO ", table,
-                              " (name, resource) VALUES (?, ?)")));
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement upsert,
+                        db.Prepare(absl::StrCat("INSERT OR REPLACE INTO ", table,
+                                                " (name, resource) VALUES (?, ?)")));
   for (const Message& message : messages) {
     ISMS_RETURN_IF_ERROR(
         upsert.Bind(1, message.name()).BindBlob(2, message.SerializeAsString()).Run());
@@ -56,8 +54,7 @@ absl::Status UpsertAll(SqliteDatabase& db, absl::string_view table,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(
-    const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(const std::string& path) {
   ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path));
   ISMS_RETURN_IF_ERROR(db->Migrate(Migrations()));
   return std::unique_ptr<SqliteRoleStore>(new SqliteRoleStore(std::move(db)));
@@ -75,27 +72,26 @@ absl::StatusOr<ChangeSet> SqliteRoleStore::LoadAll() {
 
 absl::Status SqliteRoleStore::Commit(const ChangeSet& changes) {
   absl::MutexLock lock(&mu_);
-  return db_->InTransaction([&]() -> absl::Status {
-    ISMS_RETURN_IF_ERROR(UpsertAll(*db_, "roles", changes.roles));
-    ISMS_RETURN_IF_ERROR(UpsertAll(*db_, "principals", changes.principals));
-    ISMS_RETURN_IF_ERROR(UpsertAll(*db_, "assignments", changes.assignments));
-    ISMS_RETURN_IF_ERROR(UpsertAll(*db_, "delegations", changes.delegations));
+  SqliteDatabase& db = *db_;  // The transaction body runs under this lock.
+  return db.InTransaction([&]() -> absl::Status {
+    ISMS_RETURN_IF_ERROR(UpsertAll(db, "roles", changes.roles));
+    ISMS_RETURN_IF_ERROR(UpsertAll(db, "principals", changes.principals));
+    ISMS_RETURN_IF_ERROR(UpsertAll(db, "assignments", changes.assignments));
+    ISMS_RETURN_IF_ERROR(UpsertAll(db, "delegations", changes.delegations));
     if (!changes.deleted_roles.empty()) {
-      ISMS_ASSIGN_OR_RETURN(SqliteStatement remove,
-                            db_->Prepare("DELETE FROM roles WHERE name = ?"));
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement remove, db.Prepare("DELETE FROM roles WHERE name = ?"));
       for (const std::string& name : changes.deleted_roles) {
         ISMS_RETURN_IF_ERROR(remove.Bind(1, name).Run());
       }
     }
     for (const auto& event : changes.events) {
-      ISMS_RETURN_IF_ERROR(AppendToOutbox(*db_, event));
+      ISMS_RETURN_IF_ERROR(AppendToOutbox(db, event));
     }
     return absl::OkStatus();
   });
 }
 
-absl::StatusOr<std::vector<OutboxEntry>> SqliteRoleStore::ReadOutbox(int64_t after,
-                                                                    int limit) {
+absl::StatusOr<std::vector<OutboxEntry>> SqliteRoleStore::ReadOutbox(int64_t after, int limit) {
   absl::MutexLock lock(&mu_);
   return isms::ReadOutbox(*db_, after, limit);
 }

@@ -15,9 +15,9 @@ using ::testing::HasSubstr;
 class AuthenticatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto auth = Authenticator::FromText(absl::StrCat(
-        "# tokens\n", Sha256Hex("alice-token"), " principal principals/alice\n",
-        Sha256Hex("gateway-token"), " service services/gateway  # the gateway\n"));
+    auto auth = Authenticator::FromText(
+        absl::StrCat("# tokens\n", Sha256Hex("alice-token"), " principal principals/alice\n",
+                     Sha256Hex("gateway-token"), " service services/gateway  # the gateway\n"));
     ASSERT_TRUE(auth.ok()) << auth.status();
     auth_ = *std::move(auth);
   }
@@ -25,8 +25,7 @@ class AuthenticatorTest : public ::testing::Test {
 };
 
 TEST(Sha256Test, KnownDigest) {
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_F(AuthenticatorTest, PrincipalTokenAuthenticatesAsThatPrincipal) {
@@ -79,9 +78,9 @@ TEST_F(AuthenticatorTest, MalformedOnBehalfOfIsInvalid) {
 }
 
 TEST_F(AuthenticatorTest, ReloadReplacesEveryTokenAndABadFileKeepsTheOldOnes) {
-  ASSERT_TRUE(auth_->ReloadFromText(absl::StrCat(Sha256Hex("new-token"),
-                                                 " principal principals/newbie\n"))
-                  .ok());
+  ASSERT_TRUE(
+      auth_->ReloadFromText(absl::StrCat(Sha256Hex("new-token"), " principal principals/newbie\n"))
+          .ok());
   auto caller = auth_->Authenticate("Bearer new-token", std::nullopt);
   ASSERT_TRUE(caller.ok());
   EXPECT_EQ(caller->principal, "principals/newbie");

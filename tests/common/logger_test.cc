@@ -51,7 +51,9 @@ TEST(LoggerTest, CallLineIsOneJsonObjectWithEveryField) {
 TEST(LoggerTest, EscapesWhatWouldBreakTheLine) {
   EXPECT_EQ(JsonEscape("a\"b\\c\nd\x01"), "a\\\"b\\\\c\\nd\\u0001");
   const std::string line = Capture(
-      [](Logger& logger) { logger.Log(LogLevel::kError, "bad\nvalue", {{"k", "v\"x"}}); },
+      [](Logger& logger) {
+        logger.Log(LogLevel::kError, "bad\nvalue", {{"k", "v\"x"}});
+      },
       LogLevel::kInfo);
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
   EXPECT_THAT(line, HasSubstr(R"("msg":"bad\nvalue")"));

@@ -70,7 +70,8 @@ TEST(SqliteDatabaseTest, OutboxKeepsEventsInOrder) {
       if (!appended.ok()) return appended;
     }
     return absl::OkStatus();
-  }), IsOk());
+  }),
+              IsOk());
   auto entries = ReadOutbox(**db, 0, 10);
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 3u);

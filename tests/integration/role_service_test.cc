@@ -2,12 +2,12 @@
 // generated client: health, reflection, authentication, validation, crash
 // durability and graceful shutdown.
 
+#include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/reflection.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,8 +15,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <random>
 #include <set>
@@ -58,12 +58,11 @@ class RoleServiceTest : public ::testing::Test {
   std::string TokenFile() const { return dir_.path() + "/tokens"; }
 
   void StartServer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {
-        absl::StrCat("--data_dir=", dir_.path(), "/data"),
-        absl::StrCat("--token_file=", TokenFile()),
-        absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR,
-                     "/services/role/catalogue/roles.textproto"),
-        "--bootstrap_principal=principals/root", "--log_level=info"};
+    std::vector<std::string> args = {absl::StrCat("--data_dir=", dir_.path(), "/data"),
+                                     absl::StrCat("--token_file=", TokenFile()),
+                                     absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR,
+                                                  "/services/role/catalogue/roles.textproto"),
+                                     "--bootstrap_principal=principals/root", "--log_level=info"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto server = isms::testing::ServerProcess::Start(ISMS_ROLE_SERVICE_BINARY, args,
                                                       dir_.path() + "/server.log");
@@ -252,10 +251,21 @@ TEST_F(RoleServiceTest, OversizedRequestIsRefusedAndTheServiceStaysUp) {
 void FillRandomly(google::protobuf::Message& message, std::mt19937& rng, int depth) {
   const auto* descriptor = message.GetDescriptor();
   const auto* reflection = message.GetReflection();
-  static const std::vector<std::string> kStrings = {
-      "", "roles/siro", "roles/iao", "principals/root", "principals/x", "assets/42",
-      "assignments/1", "isms.roles.manage", "x", std::string(300, 'a'), "roles/",
-      "a/b/c/d/e", "\t\n", "title", "SCOPE"};
+  static const std::vector<std::string> kStrings = {"",
+                                                    "roles/siro",
+                                                    "roles/iao",
+                                                    "principals/root",
+                                                    "principals/x",
+                                                    "assets/42",
+                                                    "assignments/1",
+                                                    "isms.roles.manage",
+                                                    "x",
+                                                    std::string(300, 'a'),
+                                                    "roles/",
+                                                    "a/b/c/d/e",
+                                                    "\t\n",
+                                                    "title",
+                                                    "SCOPE"};
   auto random_string = [&]() -> std::string {
     if (rng() % 4 == 0) {
       std::string s(rng() % 40, ' ');

@@ -31,8 +31,8 @@ TEST_F(ShippedCatalogueTest, HasEveryRoleOfTheBriefWithResponsibilities) {
     EXPECT_FALSE(role.responsibilities().empty()) << code;
     EXPECT_FALSE(role.title().empty()) << code;
   }
-  EXPECT_THAT(codes, UnorderedElementsAre("SIRO", "DSIRO", "AO", "MS", "ISSG", "ISM", "HOI",
-                                          "IAO", "ITSO", "COL", "PO", "TS"));
+  EXPECT_THAT(codes, UnorderedElementsAre("SIRO", "DSIRO", "AO", "MS", "ISSG", "ISM", "HOI", "IAO",
+                                          "ITSO", "COL", "PO", "TS"));
 }
 
 TEST_F(ShippedCatalogueTest, SiroIsTheSingleBoardLevelMandatoryRiskOwner) {
@@ -51,23 +51,28 @@ TEST_F(ShippedCatalogueTest, RelationsFromTheSeeds) {
   EXPECT_EQ(roles_.at("IAO").mandatory_requirement(), "MR 35e");
   EXPECT_EQ(roles_.at("ITSO").mandatory_requirement(), "MR 35c");
   EXPECT_EQ(roles_.at("ISSG").holder_kind(), v1::HOLDER_KIND_GROUP);
-  EXPECT_THAT(roles_.at("IAO").permissions(),
-              ::testing::Contains("isms.assets.transfers.approve"));
+  EXPECT_THAT(roles_.at("IAO").permissions(), ::testing::Contains("isms.assets.transfers.approve"));
   EXPECT_THAT(roles_.at("ISM").permissions(), ::testing::Contains("isms.assignments.manage"));
 }
 
 TEST(CatalogueParseTest, UnknownReferenceIsRefusedNamingIt) {
   EXPECT_THAT(ParseCatalogue(R"pb(roles {
-                               name: "roles/a" title: "A"
-                               scope_kind: SCOPE_KIND_ORGANISATION
-                               holder_kind: HOLDER_KIND_PERSON
-                               deputy_for: "roles/missing" })pb"),
+                                    name: "roles/a"
+                                    title: "A"
+                                    scope_kind: SCOPE_KIND_ORGANISATION
+                                    holder_kind: HOLDER_KIND_PERSON
+                                    deputy_for: "roles/missing"
+                                  })pb"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("roles/missing")));
 }
 
 TEST(CatalogueParseTest, DuplicateRoleIsRefused) {
-  const std::string role = R"pb(roles { name: "roles/a" title: "A"
-      scope_kind: SCOPE_KIND_ORGANISATION holder_kind: HOLDER_KIND_PERSON })pb";
+  const std::string role = R"pb(roles {
+                                  name: "roles/a"
+                                  title: "A"
+                                  scope_kind: SCOPE_KIND_ORGANISATION
+                                  holder_kind: HOLDER_KIND_PERSON
+                                })pb";
   EXPECT_THAT(ParseCatalogue(role + role),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate")));
 }
@@ -78,10 +83,9 @@ TEST(CatalogueParseTest, SyntaxErrorNamesTheLine) {
 }
 
 TEST(CatalogueParseTest, InvalidRoleNamesTheField) {
-  EXPECT_THAT(ParseCatalogue(R"pb(roles { name: "roles/a" title: "A"
-      holder_kind: HOLDER_KIND_PERSON })pb"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("catalogue.roles[0].scope_kind")));
+  EXPECT_THAT(
+      ParseCatalogue(R"pb(roles { name: "roles/a" title: "A" holder_kind: HOLDER_KIND_PERSON })pb"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("catalogue.roles[0].scope_kind")));
 }
 
 }  // namespace

@@ -125,7 +125,8 @@ TEST_F(PermissionTest, RevokingTheAssignmentEndsItsDelegations) {
   AddPerson("bob");
   const v1::Assignment iao = MustAppoint("roles/iao", "principals/dan", "assets/42");
   ASSERT_TRUE(Delegate("principals/dan", iao, "principals/bob", "isms.assets.transfers.approve",
-                       clock_.Now() + absl::Hours(48)).ok());
+                       clock_.Now() + absl::Hours(48))
+                  .ok());
   clock_.Advance(absl::Minutes(1));
   v1::RevokeAssignmentRequest revoke;
   revoke.set_name(iao.name());

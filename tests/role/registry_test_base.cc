@@ -69,8 +69,7 @@ absl::StatusOr<v1::Assignment> RegistryTestBase::Appoint(const std::string& role
   return registry_->CreateAssignment(Admin(), request);
 }
 
-v1::Assignment RegistryTestBase::MustAppoint(const std::string& role,
-                                             const std::string& principal,
+v1::Assignment RegistryTestBase::MustAppoint(const std::string& role, const std::string& principal,
                                              const std::string& scope) {
   auto appointed = Appoint(role, principal, scope);
   EXPECT_TRUE(appointed.ok()) << appointed.status();

@@ -78,8 +78,7 @@ TEST_F(RoleRegistryTest, CreateAndDeleteRole) {
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->name(), "roles/dpo");
   EXPECT_EQ(created->code(), "DPO");
-  EXPECT_THAT(registry_->CreateRole(Admin(), create),
-              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(registry_->CreateRole(Admin(), create), StatusIs(absl::StatusCode::kAlreadyExists));
 
   v1::DeleteRoleRequest remove;
   remove.set_name("roles/dpo");
@@ -189,7 +188,8 @@ TEST_F(RoleRegistryTest, MarkingSomeoneLeftEndsTheirRolesAndReportsVacancies) {
   delegate.mutable_delegation()->set_assignment(iao.name());
   delegate.mutable_delegation()->set_delegate("principals/alice");
   delegate.mutable_delegation()->set_responsibility("approve-transfers");
-  *delegate.mutable_delegation()->mutable_effective_until() = ToProto(clock_.Now() + absl::Hours(5));
+  *delegate.mutable_delegation()->mutable_effective_until() =
+      ToProto(clock_.Now() + absl::Hours(5));
   ASSERT_TRUE(registry_->CreateDelegation(As("principals/dan"), delegate).ok());
 
   clock_.Advance(absl::Minutes(5));
@@ -224,7 +224,8 @@ TEST_F(RoleRegistryTest, CoverageReportsVacanciesViolationsAndWhatEndsSoon) {
   v1::CreateAssignmentRequest temporary;
   temporary.mutable_assignment()->set_role("roles/po");
   temporary.mutable_assignment()->set_principal("principals/pat");
-  *temporary.mutable_assignment()->mutable_effective_until() = ToProto(clock_.Now() + absl::Hours(24 * 10));
+  *temporary.mutable_assignment()->mutable_effective_until() =
+      ToProto(clock_.Now() + absl::Hours(24 * 10));
   ASSERT_TRUE(registry_->CreateAssignment(Admin(), temporary).ok());
   // Alice steps down from the board but still holds the SIRO role.
   v1::UpdatePrincipalRequest demote;

@@ -66,9 +66,10 @@ TEST_F(RoleRulesTest, ScopeMustMatchTheRolesScopeKind) {
 TEST_F(RoleRulesTest, ConflictingRolesNeedAWaiverWhichIsRecorded) {
   AddPerson("alice", true);
   MustAppoint("roles/siro", "principals/alice");
-  EXPECT_THAT(Appoint("roles/ao", "principals/alice"),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("segregation-of-duties rule: roles/ao conflicts with roles/siro")));
+  EXPECT_THAT(
+      Appoint("roles/ao", "principals/alice"),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("segregation-of-duties rule: roles/ao conflicts with roles/siro")));
 
   auto waived = Appoint("roles/ao", "principals/alice", "", "Board approved 2026-01-05");
   ASSERT_TRUE(waived.ok()) << waived.status();

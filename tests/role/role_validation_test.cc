@@ -2,7 +2,6 @@
 // the field and changes nothing.
 
 #include <gmock/gmock.h>
-
 #include <google/protobuf/text_format.h>
 
 #include "common/testing/status_matchers.h"
@@ -146,35 +145,39 @@ TEST_F(RoleValidationTest, CreateRoleChecksEachField) {
 }
 
 TEST_F(RoleValidationTest, ListsCheckPageSizeAndFilters) {
-  ExpectInvalid(registry_->ListRoles(Admin(), Parse<v1::ListRolesRequest>("page_size: -1")).status(),
-                "page_size");
+  ExpectInvalid(
+      registry_->ListRoles(Admin(), Parse<v1::ListRolesRequest>("page_size: -1")).status(),
+      "page_size");
   ExpectInvalid(
       registry_->ListAssignments(Admin(), Parse<v1::ListAssignmentsRequest>(R"(role: "siro")"))
           .status(),
       "role");
-  ExpectInvalid(registry_->ListDelegations(Admin(), Parse<v1::ListDelegationsRequest>(
-                                                        R"(delegate: "x")"))
-                    .status(),
-                "delegate");
-  ExpectInvalid(registry_->ListRoles(Admin(), Parse<v1::ListRolesRequest>(R"(page_token: "@@")"))
-                    .status(),
-                "page_token");
+  ExpectInvalid(
+      registry_->ListDelegations(Admin(), Parse<v1::ListDelegationsRequest>(R"(delegate: "x")"))
+          .status(),
+      "delegate");
+  ExpectInvalid(
+      registry_->ListRoles(Admin(), Parse<v1::ListRolesRequest>(R"(page_token: "@@")")).status(),
+      "page_token");
 }
 
 TEST_F(RoleValidationTest, CheckPermissionNamesTheField) {
-  ExpectInvalid(registry_->CheckPermission(Admin(), Parse<v1::CheckPermissionRequest>(
-                                                        R"(permission: "a.b")"))
-                    .status(),
-                "principal");
-  ExpectInvalid(registry_->CheckPermission(Admin(), Parse<v1::CheckPermissionRequest>(
-                                                        R"(principal: "principals/a")"))
+  ExpectInvalid(
+      registry_->CheckPermission(Admin(), Parse<v1::CheckPermissionRequest>(R"(permission: "a.b")"))
+          .status(),
+      "principal");
+  ExpectInvalid(registry_
+                    ->CheckPermission(
+                        Admin(), Parse<v1::CheckPermissionRequest>(R"(principal: "principals/a")"))
                     .status(),
                 "permission");
-  ExpectInvalid(registry_->CheckPermission(
-                             Admin(), Parse<v1::CheckPermissionRequest>(
-                                          R"(principal: "principals/a" permission: "a.b" resource: "x")"))
-                    .status(),
-                "resource");
+  ExpectInvalid(
+      registry_
+          ->CheckPermission(Admin(),
+                            Parse<v1::CheckPermissionRequest>(
+                                R"(principal: "principals/a" permission: "a.b" resource: "x")"))
+          .status(),
+      "resource");
 }
 
 }  // namespace

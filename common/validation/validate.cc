@@ -87,9 +87,9 @@ absl::Status ValidatePermission(absl::string_view field, absl::string_view permi
   return absl::OkStatus();
 }
 
-absl::Status ValidateCount(absl::string_view field, int count) {
-  if (count > static_cast<int>(kMaxRepeatedEntries)) {
-    return Invalid(field, absl::StrCat("at most ", kMaxRepeatedEntries, " entries"));
+absl::Status ValidateCount(absl::string_view field, int count, size_t max) {
+  if (count > static_cast<int>(max)) {
+    return Invalid(field, absl::StrCat("at most ", max, " entries"));
   }
   return absl::OkStatus();
 }

@@ -41,8 +41,8 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text, size_
 // A permission: dotted lower-case words, e.g. "isms.assets.transfers.approve".
 absl::Status ValidatePermission(absl::string_view field, absl::string_view permission);
 
-// A repeated field with at most kMaxRepeatedEntries entries.
-absl::Status ValidateCount(absl::string_view field, int count);
+// A repeated field with at most `max` entries.
+absl::Status ValidateCount(absl::string_view field, int count, size_t max = kMaxRepeatedEntries);
 
 }  // namespace isms
 

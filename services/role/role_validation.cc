@@ -16,6 +16,9 @@ using isms::role::v1::Delegation;
 using isms::role::v1::Principal;
 using isms::role::v1::Role;
 
+// Groups such as "all staff" outgrow the general limit on lists.
+constexpr size_t kMaxGroupMembers = 5000;
+
 std::string Field(absl::string_view prefix, absl::string_view field) {
   return prefix.empty() ? std::string(field) : absl::StrCat(prefix, ".", field);
 }
@@ -126,7 +129,7 @@ absl::Status ValidatePrincipal(const Principal& principal, absl::string_view pre
   if (principal.kind() != isms::role::v1::PRINCIPAL_KIND_GROUP && principal.members_size() > 0) {
     return absl::InvalidArgumentError(absl::StrCat(members, ": only groups have members"));
   }
-  ISMS_RETURN_IF_ERROR(ValidateCount(members, principal.members_size()));
+  ISMS_RETURN_IF_ERROR(ValidateCount(members, principal.members_size(), kMaxGroupMembers));
   std::set<std::string> seen;
   for (int i = 0; i < principal.members_size(); ++i) {
     const std::string at = absl::StrCat(members, "[", i, "]");

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <google/protobuf/text_format.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/testing/status_matchers.h"
 #include "tests/role/registry_test_base.h"
 
@@ -67,6 +68,20 @@ TEST_F(RoleValidationTest, CreatePrincipalChecksEachField) {
   huge.mutable_principal()->set_display_name(std::string(100000, 'a'));
   ExpectInvalid(registry_->CreatePrincipal(Admin(), huge).status(), "principal.display_name");
   EXPECT_EQ(OutboxEvents().size(), events_before);  // Nothing changed, nothing recorded.
+}
+
+TEST_F(RoleValidationTest, GroupsMayBeLargeButNotUnbounded) {
+  v1::CreatePrincipalRequest request = Parse<v1::CreatePrincipalRequest>(
+      R"(principal_id: "all-staff" principal { display_name: "All staff" kind: PRINCIPAL_KIND_GROUP })");
+  for (int i = 0; i < 5001; ++i) {
+    request.mutable_principal()->add_members(absl::StrCat("principals/p", i));
+  }
+  ExpectInvalid(registry_->CreatePrincipal(Admin(), request).status(),
+                "principal.members: at most 5000");
+  request.mutable_principal()->mutable_members()->RemoveLast();
+  // Within the limit the request is well-formed; the members do not exist.
+  EXPECT_THAT(registry_->CreatePrincipal(Admin(), request),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("membership rule")));
 }
 
 TEST_F(RoleValidationTest, CreateAssignmentChecksEachField) {

@@ -68,16 +68,25 @@ absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
   const std::string fingerprint =
       absl::StrCat("assignments|", request.role(), "|", request.principal(), "|", request.scope(),
                    "|", active.fingerprint());
+  auto keep = [&](const Assignment& a) {
+    return (request.role().empty() || a.role() == request.role()) &&
+           (request.principal().empty() || a.principal() == request.principal()) &&
+           (request.scope().empty() || a.scope() == request.scope()) && active.Keeps(a);
+  };
   v1::ListAssignmentsResponse response;
   absl::ReaderMutexLock read(&mu_);
-  ISMS_RETURN_IF_ERROR(Paginate(
-      model_.assignments(), request.page_size(), request.page_token(), fingerprint,
-      [&](const Assignment& a) {
-        return (request.role().empty() || a.role() == request.role()) &&
-               (request.principal().empty() || a.principal() == request.principal()) &&
-               (request.scope().empty() || a.scope() == request.scope()) && active.Keeps(a);
-      },
-      response.mutable_assignments(), response.mutable_next_page_token()));
+  // A principal or role filter narrows the walk to that index's entries.
+  if (!request.principal().empty() || !request.role().empty()) {
+    ISMS_RETURN_IF_ERROR(PaginateCandidates(
+        !request.principal().empty() ? model_.AssignmentsOfPrincipal(request.principal())
+                                     : model_.AssignmentsOfRole(request.role()),
+        request.page_size(), request.page_token(), fingerprint, keep,
+        response.mutable_assignments(), response.mutable_next_page_token()));
+  } else {
+    ISMS_RETURN_IF_ERROR(Paginate(model_.assignments(), request.page_size(), request.page_token(),
+                                  fingerprint, keep, response.mutable_assignments(),
+                                  response.mutable_next_page_token()));
+  }
   return response;
 }
 
@@ -177,17 +186,22 @@ absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
   const std::string fingerprint =
       absl::StrCat("delegations|", request.assignment(), "|", request.delegator(), "|",
                    request.delegate(), "|", active.fingerprint());
+  auto keep = [&](const Delegation& d) {
+    return (request.assignment().empty() || d.assignment() == request.assignment()) &&
+           (request.delegator().empty() || d.delegator() == request.delegator()) &&
+           (request.delegate().empty() || d.delegate() == request.delegate()) && active.Keeps(d);
+  };
   v1::ListDelegationsResponse response;
   absl::ReaderMutexLock read(&mu_);
-  ISMS_RETURN_IF_ERROR(Paginate(
-      model_.delegations(), request.page_size(), request.page_token(), fingerprint,
-      [&](const Delegation& d) {
-        return (request.assignment().empty() || d.assignment() == request.assignment()) &&
-               (request.delegator().empty() || d.delegator() == request.delegator()) &&
-               (request.delegate().empty() || d.delegate() == request.delegate()) &&
-               active.Keeps(d);
-      },
-      response.mutable_delegations(), response.mutable_next_page_token()));
+  if (!request.delegate().empty()) {  // Walk only the delegate's index entries.
+    ISMS_RETURN_IF_ERROR(PaginateCandidates(
+        model_.DelegationsTo(request.delegate()), request.page_size(), request.page_token(),
+        fingerprint, keep, response.mutable_delegations(), response.mutable_next_page_token()));
+  } else {
+    ISMS_RETURN_IF_ERROR(Paginate(model_.delegations(), request.page_size(), request.page_token(),
+                                  fingerprint, keep, response.mutable_delegations(),
+                                  response.mutable_next_page_token()));
+  }
   return response;
 }
 

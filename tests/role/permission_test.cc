@@ -107,6 +107,34 @@ TEST_F(PermissionTest, DelegateActsOnBehalfOfTheHolderUntilTheDelegationEnds) {
   EXPECT_FALSE(Check("principals/bob", "isms.assets.transfers.approve", "assets/42").allowed());
 }
 
+TEST_F(PermissionTest, ListDelegationsFiltersByDelegateDelegatorAndTime) {
+  AddPerson("dan");
+  AddPerson("bob");
+  AddPerson("erin");
+  const v1::Assignment iao = MustAppoint("roles/iao", "principals/dan", "assets/42");
+  ASSERT_TRUE(Delegate("principals/dan", iao, "principals/bob", "isms.assets.transfers.approve",
+                       clock_.Now() + absl::Hours(2))
+                  .ok());
+  ASSERT_TRUE(Delegate("principals/dan", iao, "principals/erin", "isms.assets.update",
+                       clock_.Now() + absl::Hours(48))
+                  .ok());
+  auto count = [&](v1::ListDelegationsRequest request) {
+    auto page = registry_->ListDelegations(Admin(), request);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->delegations_size() : -1;
+  };
+  v1::ListDelegationsRequest to_bob;
+  to_bob.set_delegate("principals/bob");
+  EXPECT_EQ(count(to_bob), 1);
+  v1::ListDelegationsRequest from_dan;
+  from_dan.set_delegator("principals/dan");
+  EXPECT_EQ(count(from_dan), 2);
+  *from_dan.mutable_active_at() = ToProto(clock_.Now() + absl::Hours(3));
+  EXPECT_EQ(count(from_dan), 1);
+  *to_bob.mutable_active_at() = ToProto(clock_.Now() + absl::Hours(3));
+  EXPECT_EQ(count(to_bob), 0);
+}
+
 TEST_F(PermissionTest, OnlyTheHolderOrAManagerMayDelegate) {
   AddPerson("dan");
   AddPerson("bob");

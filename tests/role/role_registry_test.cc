@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "common/testing/server_process.h"
 #include "common/testing/status_matchers.h"
 #include "services/role/catalogue.h"
@@ -116,6 +117,40 @@ TEST_F(RoleRegistryTest, ListRolesPagesThroughTheWholeCatalogue) {
   EXPECT_EQ(names.size(), 12u);
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 12u);
+}
+
+TEST_F(RoleRegistryTest, AssignmentsOfOnePrincipalPageInNameOrder) {
+  AddPerson("dan");
+  AddPerson("erin");
+  std::set<std::string> expected;
+  for (int asset = 0; asset < 7; ++asset) {
+    expected.insert(
+        MustAppoint("roles/iao", "principals/dan", absl::StrCat("assets/", asset)).name());
+    MustAppoint("roles/iao", "principals/erin", absl::StrCat("assets/e", asset));
+  }
+  v1::ListAssignmentsRequest request;
+  request.set_principal("principals/dan");
+  request.set_page_size(3);
+  std::vector<std::string> names;
+  int pages = 0;
+  do {
+    auto page = registry_->ListAssignments(Admin(), request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& a : page->assignments()) {
+      EXPECT_EQ(a.principal(), "principals/dan");
+      names.push_back(a.name());
+    }
+    request.set_page_token(page->next_page_token());
+    ++pages;
+  } while (!request.page_token().empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()), expected);
+
+  v1::ListAssignmentsRequest by_role;
+  by_role.set_role("roles/iao");
+  by_role.set_page_size(100);
+  EXPECT_EQ(registry_->ListAssignments(Admin(), by_role)->assignments_size(), 14);
 }
 
 TEST_F(RoleRegistryTest, TamperedOrMismatchedPageTokenIsInvalid) {

@@ -106,6 +106,9 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
   // a refused connection while starting; SERVING is set before the address
   // is published so whoever reads the ready file finds the server SERVING.
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  for (const std::string& name : options.health_service_names) {
+    health->SetServingStatus(name, true);
+  }
   health->SetServingStatus(true);
 
   const std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));

@@ -23,6 +23,9 @@ struct ServerOptions {
   // Both set: serve TLS with these PEM files.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Full names of the services (e.g. "isms.role.v1.RoleService") whose
+  // health is reported by name as well as under "".
+  std::vector<std::string> health_service_names;
   // Called on SIGHUP, e.g. to reload the token file. May be empty.
   std::function<void()> on_reload;
 };

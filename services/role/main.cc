@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   isms::UnaryCallRunner runner(**authenticator, logger);
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
+  server_options.health_service_names = {isms::role::v1::RoleService::service_full_name()};
   server_options.on_reload = [&] {
     absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
     if (reloaded.ok()) {

@@ -91,12 +91,14 @@ class RoleServiceTest : public ::testing::Test {
     return stub_->CreatePrincipal(&context, request, &response);
   }
 
-  grpc::health::v1::HealthCheckResponse::ServingStatus Health() {
+  grpc::health::v1::HealthCheckResponse::ServingStatus Health(const std::string& service = "") {
     auto health = grpc::health::v1::Health::NewStub(channel_);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status = health->Check(&context, {}, &response);
+    grpc::Status status = health->Check(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.status();
   }
@@ -123,6 +125,7 @@ class RoleServiceTest : public ::testing::Test {
 
 TEST_F(RoleServiceTest, HealthIsServingAndReflectionListsTheRoleService) {
   EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health("isms.role.v1.RoleService"), grpc::health::v1::HealthCheckResponse::SERVING);
 
   auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel_);
   grpc::ClientContext context;
@@ -423,6 +426,7 @@ TEST_F(RoleServiceTest, SigtermReportsNotServingWhileDrainingThenExitsCleanly) {
     status = Health();
   }
   EXPECT_EQ(status, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("isms.role.v1.RoleService"), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   // An idle client connection holds shutdown until the client lets go; drop
   // ours so the test does not wait for it.
   stub_.reset();

@@ -143,14 +143,6 @@ const std::vector<std::string>& RoleModel::GroupsOf(absl::string_view member) co
   return FindOrEmpty(groups_by_member_, member);
 }
 
-std::vector<const Role*> RoleModel::DeputiesOf(absl::string_view role) const {
-  std::vector<const Role*> deputies;
-  for (const auto& [name, candidate] : roles_) {
-    if (candidate.deputy_for() == role) deputies.push_back(&candidate);
-  }
-  return deputies;
-}
-
 std::vector<std::string> RoleModel::HoldersAt(absl::string_view role, absl::string_view scope,
                                               absl::Time t) const {
   std::vector<std::string> holders;

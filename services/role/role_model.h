@@ -76,9 +76,6 @@ class RoleModel {
   // Groups that list `member` among their members.
   const std::vector<std::string>& GroupsOf(absl::string_view member) const;
 
-  // Roles whose deputy_for names `role`.
-  std::vector<const Role*> DeputiesOf(absl::string_view role) const;
-
   // Distinct principals holding `role` for `scope` at `t`.
   std::vector<std::string> HoldersAt(absl::string_view role, absl::string_view scope,
                                      absl::Time t) const;

@@ -1,9 +1,8 @@
 // RoleRegistry: the role catalogue (Get, List, Create, Update, Delete).
 
-#include <google/protobuf/util/field_mask_util.h>
-
 #include "absl/strings/str_cat.h"
 #include "common/api/etag.h"
+#include "common/api/field_mask.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
@@ -109,18 +108,14 @@ absl::StatusOr<v1::Role> RoleRegistry::UpdateRole(const CallInfo& call,
         if (current == nullptr) return RoleNotFound(request.role().name());
         ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.role().etag(), current->etag()));
         updated = *current;
-        google::protobuf::util::FieldMaskUtil::MergeOptions options;
-        options.set_replace_repeated_fields(true);
-        google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.role(), request.update_mask(),
-                                                              options, &updated);
+        ApplyUpdateMask(request.role(), request.update_mask(), &updated);
         ISMS_RETURN_IF_ERROR(ValidateRole(updated, "role"));
         ISMS_RETURN_IF_ERROR(CheckReferences(model, updated));
         *updated.mutable_update_time() = ToProto(clock_.Now());
         SetEtag(updated);
         m.changes.roles.push_back(updated);
         m.description =
-            absl::StrCat("updated ", updated.name(), " fields ",
-                         google::protobuf::util::FieldMaskUtil::ToString(request.update_mask()));
+            absl::StrCat("updated ", updated.name(), " fields ", MaskPaths(request.update_mask()));
         return absl::OkStatus();
       }));
   return updated;

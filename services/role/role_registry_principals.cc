@@ -1,12 +1,11 @@
 // RoleRegistry: people and groups, and marking someone as having left.
 
-#include <google/protobuf/util/field_mask_util.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api/etag.h"
+#include "common/api/field_mask.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
@@ -96,18 +95,14 @@ absl::StatusOr<v1::Principal> RoleRegistry::UpdatePrincipal(
         ISMS_RETURN_IF_ERROR(
             CheckEtag(current->name(), request.principal().etag(), current->etag()));
         updated = *current;
-        google::protobuf::util::FieldMaskUtil::MergeOptions options;
-        options.set_replace_repeated_fields(true);
-        google::protobuf::util::FieldMaskUtil::MergeMessageTo(
-            request.principal(), request.update_mask(), options, &updated);
+        ApplyUpdateMask(request.principal(), request.update_mask(), &updated);
         ISMS_RETURN_IF_ERROR(ValidatePrincipal(updated, "principal"));
         ISMS_RETURN_IF_ERROR(CheckMembers(model, updated));
         *updated.mutable_update_time() = ToProto(clock_.Now());
         SetEtag(updated);
         m.changes.principals.push_back(updated);
         m.description =
-            absl::StrCat("updated ", updated.name(), " fields ",
-                         google::protobuf::util::FieldMaskUtil::ToString(request.update_mask()));
+            absl::StrCat("updated ", updated.name(), " fields ", MaskPaths(request.update_mask()));
         return absl::OkStatus();
       }));
   return updated;

@@ -70,9 +70,18 @@ absl::StatusOr<std::shared_ptr<const Authenticator::IdentityMap>> Authenticator:
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     const std::string where = absl::StrCat("token file line ", line_number);
-    if (fields.size() != 3) {
+    if (fields.size() < 3 || (fields.size() > 3 && fields[1] != "service")) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": want '<sha256> principal|service <name>'"));
+          absl::StrCat(where, ": want '<sha256> principal <name>' or '<sha256> service <name> "
+                              "[capability ...]'"));
+    }
+    for (size_t i = 3; i < fields.size(); ++i) {
+      if (fields[i] != kCapabilityOnBehalfOf && fields[i] != kCapabilityCheckPermissions &&
+          fields[i] != kCapabilityReadRegister) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": unknown capability '", fields[i], "' (want ", kCapabilityOnBehalfOf, ", ",
+            kCapabilityCheckPermissions, " or ", kCapabilityReadRegister, ")"));
+      }
     }
     std::string hash = absl::AsciiStrToLower(fields[0]);
     if (!IsLowerHex64(hash)) {
@@ -80,6 +89,7 @@ absl::StatusOr<std::shared_ptr<const Authenticator::IdentityMap>> Authenticator:
     }
     Identity identity;
     identity.name = std::string(fields[2]);
+    for (size_t i = 3; i < fields.size(); ++i) identity.capabilities.emplace_back(fields[i]);
     if (fields[1] == "principal") {
       identity.is_service = false;
       if (!ValidateResourceName("principal", identity.name, "principals").ok()) {
@@ -101,9 +111,9 @@ absl::StatusOr<std::shared_ptr<const Authenticator::IdentityMap>> Authenticator:
   return std::shared_ptr<const IdentityMap>(std::move(identities));
 }
 
-absl::StatusOr<Caller> Authenticator::Authenticate(
-    std::optional<absl::string_view> authorization,
-    std::optional<absl::string_view> on_behalf_of) const {
+absl::StatusOr<Caller> Authenticator::Authenticate(std::optional<absl::string_view> authorization,
+                                                   std::optional<absl::string_view> on_behalf_of,
+                                                   Caller* identified) const {
   if (!authorization.has_value()) {
     return absl::UnauthenticatedError("missing authorization: want 'Bearer <token>'");
   }
@@ -117,11 +127,19 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
     return absl::UnauthenticatedError("unknown bearer token");
   }
   const Identity& identity = it->second;
-  Caller caller{identity.name, identity.name, identity.is_service};
+  Caller caller{identity.name, identity.name, identity.is_service, identity.capabilities};
+  if (identified != nullptr) *identified = caller;
   if (on_behalf_of.has_value()) {
     if (!identity.is_service) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(kOnBehalfOfMetadataKey, ": ", identity.name,
+                       " tried to act on behalf of ", on_behalf_of->substr(0, 100),
+                       "; only service identities may act on behalf of a principal"));
+    }
+    if (!caller.Has(kCapabilityOnBehalfOf)) {
       return absl::PermissionDeniedError(absl::StrCat(
-          kOnBehalfOfMetadataKey, ": only service identities may act on behalf of a principal"));
+          kOnBehalfOfMetadataKey, ": ", identity.name, " may not act on behalf of principals (its "
+          "token file line does not list ", kCapabilityOnBehalfOf, ")"));
     }
     absl::Status valid = ValidateResourceName(kOnBehalfOfMetadataKey, *on_behalf_of, "principals");
     if (!valid.ok()) return valid;

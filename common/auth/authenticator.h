@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -14,6 +15,15 @@ namespace isms {
 // Metadata key a service identity uses to name the principal it acts for.
 inline constexpr char kOnBehalfOfMetadataKey[] = "x-isms-on-behalf-of";
 
+// What a service identity may do beyond calling for itself, as its token
+// file line lists after the name:
+//   on-behalf-of       act for a principal named in kOnBehalfOfMetadataKey;
+//   check-permissions  ask about any principal's permissions;
+//   read-register      read the role register (people, appointments).
+inline constexpr char kCapabilityOnBehalfOf[] = "on-behalf-of";
+inline constexpr char kCapabilityCheckPermissions[] = "check-permissions";
+inline constexpr char kCapabilityReadRegister[] = "read-register";
+
 // Who is calling. `actor` is the identity the token belongs to; `principal`
 // is whom the call is for: the actor itself, or, for a service identity that
 // named one, the principal it acts on behalf of. Audit events record both.
@@ -21,13 +31,23 @@ struct Caller {
   std::string actor;
   std::string principal;
   bool is_service = false;
+  // Service identities only; see the kCapability* names.
+  std::vector<std::string> capabilities;
+
+  bool acts_for_itself() const { return actor == principal; }
+  bool Has(absl::string_view capability) const {
+    for (const std::string& held : capabilities) {
+      if (held == capability) return true;
+    }
+    return false;
+  }
 };
 
 // Checks bearer tokens against a token file that stores only SHA-256 hashes.
 //
 // Token file format, one entry a line, '#' starts a comment:
 //   <sha256 hex of token> principal principals/<id>
-//   <sha256 hex of token> service services/<id>
+//   <sha256 hex of token> service services/<id> [capability ...]
 // Thread-safe. The tokens can be replaced while calls are authenticated
 // (Reload*), so tokens rotate without a restart.
 class Authenticator {
@@ -45,15 +65,20 @@ class Authenticator {
   // `authorization` is the value of the "authorization" header, if any;
   // `on_behalf_of` the value of kOnBehalfOfMetadataKey, if any.
   // Returns Unauthenticated for a missing, malformed or unknown token;
-  // PermissionDenied when a principal token tries to act on behalf of
-  // someone; InvalidArgument for a malformed on-behalf-of name.
+  // PermissionDenied when a principal token, or a service identity without
+  // the on-behalf-of capability, tries to act on behalf of someone;
+  // InvalidArgument for a malformed on-behalf-of name. When the token was
+  // valid but the call is refused, `*identified` (if given) receives the
+  // token's identity so the refusal can be audited.
   absl::StatusOr<Caller> Authenticate(std::optional<absl::string_view> authorization,
-                                      std::optional<absl::string_view> on_behalf_of) const;
+                                      std::optional<absl::string_view> on_behalf_of,
+                                      Caller* identified = nullptr) const;
 
  private:
   struct Identity {
     std::string name;
     bool is_service;
+    std::vector<std::string> capabilities;
   };
   using IdentityMap = absl::flat_hash_map<std::string, Identity>;
   explicit Authenticator(std::shared_ptr<const IdentityMap> identities)

@@ -34,8 +34,9 @@ std::string UnaryCallRunner::RequestId(const grpc::CallbackServerContext& contex
 
 absl::Status UnaryCallRunner::Authenticate(const grpc::CallbackServerContext& context,
                                            Caller* caller) const {
-  absl::StatusOr<Caller> result = authenticator_.Authenticate(
-      FindMetadata(context, "authorization"), FindMetadata(context, kOnBehalfOfMetadataKey));
+  absl::StatusOr<Caller> result =
+      authenticator_.Authenticate(FindMetadata(context, "authorization"),
+                                  FindMetadata(context, kOnBehalfOfMetadataKey), caller);
   if (!result.ok()) return result.status();
   *caller = *std::move(result);
   return absl::OkStatus();

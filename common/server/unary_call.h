@@ -25,14 +25,25 @@ struct CallInfo {
   absl::string_view method;
 };
 
+// Records refusals the runner decides before a handler runs (a valid token
+// that tries to act on behalf of someone it may not), so a service can write
+// them to its audit trail like its own refusals.
+class RefusalRecorder {
+ public:
+  virtual ~RefusalRecorder() = default;
+  virtual void RecordRefusal(const CallInfo& call, const absl::Status& refusal) = 0;
+};
+
 // Runs every unary RPC of a service the same way: takes or makes the request
 // id (echoed back in initial metadata), authenticates the caller, refuses a
 // call whose deadline has already passed, runs the handler, converts its
 // absl::Status at this one boundary and writes the call's log line.
 class UnaryCallRunner {
  public:
-  UnaryCallRunner(const Authenticator& authenticator, Logger& logger)
-      : authenticator_(authenticator), logger_(logger) {}
+  // `recorder` may be null.
+  UnaryCallRunner(const Authenticator& authenticator, Logger& logger,
+                  RefusalRecorder* recorder = nullptr)
+      : authenticator_(authenticator), logger_(logger), recorder_(recorder) {}
 
   // `handler` is called as handler(const CallInfo&) -> absl::Status and fills
   // the response itself. Returns the reactor gRPC expects from a callback
@@ -44,6 +55,9 @@ class UnaryCallRunner {
     CallInfo info{Caller{}, RequestId(*context), method};
     context->AddInitialMetadata(kRequestIdMetadataKey, info.request_id);
     absl::Status status = Authenticate(*context, &info.caller);
+    if (status.code() == absl::StatusCode::kPermissionDenied && recorder_ != nullptr) {
+      recorder_->RecordRefusal(info, status);
+    }
     if (status.ok() && context->deadline() < std::chrono::system_clock::now()) {
       status = absl::DeadlineExceededError("deadline passed before the call was served");
     }
@@ -61,6 +75,7 @@ class UnaryCallRunner {
 
   const Authenticator& authenticator_;
   Logger& logger_;
+  RefusalRecorder* const recorder_;
 };
 
 }  // namespace isms

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/time/proto_time.h"
+#include "services/role/segregation.h"
 
 namespace isms::role {
 namespace {
@@ -17,12 +18,13 @@ using isms::role::v1::PRINCIPAL_KIND_PERSON;
 using isms::role::v1::PRINCIPAL_STATE_ACTIVE;
 using isms::role::v1::SCOPE_KIND_ASSET;
 
-bool Overlaps(const Assignment& a, const Assignment& b) {
-  return FromProto(a.effective_from()) < EndOf(b) && FromProto(b.effective_from()) < EndOf(a);
-}
-
-bool Lists(const google::protobuf::RepeatedPtrField<std::string>& names, absl::string_view name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
+// Voided and rejected appointments never were in force and do not block.
+bool Overlaps(const Assignment& existing, const Assignment& candidate) {
+  if (existing.has_void_time() || existing.waiver_state() == v1::WAIVER_STATE_REJECTED) {
+    return false;
+  }
+  return FromProto(existing.effective_from()) < EndOf(candidate) &&
+         FromProto(candidate.effective_from()) < EndOf(existing);
 }
 
 absl::Status Refuse(absl::string_view rule, absl::string_view detail) {
@@ -45,8 +47,8 @@ absl::Status CheckScope(const Role& role, const Assignment& candidate) {
 
 }  // namespace
 
-std::string RequirementFailure(const Role& role, const Principal* principal) {
-  if (principal == nullptr || principal->state() != PRINCIPAL_STATE_ACTIVE) {
+std::string RequirementFailure(const Role& role, const Principal* principal, absl::Time at) {
+  if (!IsPrincipalActiveAt(principal, at)) {
     return "holder rule: the holder has left or does not exist";
   }
   if (role.holder_kind() == HOLDER_KIND_PERSON && principal->kind() != PRINCIPAL_KIND_PERSON) {
@@ -63,8 +65,13 @@ std::string RequirementFailure(const Role& role, const Principal* principal) {
 }
 
 absl::Status CheckAppointmentRules(const RoleModel& model, const Role& role,
-                                   const Principal& principal, const Assignment& candidate) {
-  const std::string failure = RequirementFailure(role, &principal);
+                                   const Principal& principal, const Assignment& candidate,
+                                   bool* waiver_needed) {
+  *waiver_needed = false;
+  const std::string failure =
+      principal.state() == PRINCIPAL_STATE_ACTIVE
+          ? RequirementFailure(role, &principal, absl::InfiniteFuture())
+          : "holder rule: the holder has left or does not exist";
   if (!failure.empty()) {
     const size_t colon = failure.find(':');
     return Refuse(failure.substr(0, colon), failure.substr(colon + 2));
@@ -87,19 +94,25 @@ absl::Status CheckAppointmentRules(const RoleModel& model, const Role& role,
                                *other_holders.begin(), " in that period"));
   }
 
-  if (!candidate.waiver_justification().empty()) return absl::OkStatus();
-  for (const Assignment* held : model.AssignmentsOfPrincipal(principal.name())) {
-    if (!Overlaps(*held, candidate)) continue;
-    const Role* held_role = model.FindRole(held->role());
-    const bool conflicts =
-        Lists(role.conflicting_roles(), held->role()) ||
-        (held_role != nullptr && Lists(held_role->conflicting_roles(), role.name()));
-    if (conflicts) {
-      return Refuse(
-          "segregation-of-duties rule",
-          absl::StrCat(role.name(), " conflicts with ", held->role(), " held by ", principal.name(),
-                       " through ", held->name(), "; set waiver_justification to appoint anyway"));
+  // Segregation of duties, on every path: the appointee (or, for a group,
+  // each member) against the role and the role it deputises for.
+  const std::vector<HeldRole> wanted = RoleWithDeputised(model, role, "this appointment");
+  std::vector<std::string> holders = {principal.name()};
+  if (principal.kind() == PRINCIPAL_KIND_GROUP) {
+    holders.assign(principal.members().begin(), principal.members().end());
+  }
+  for (const std::string& holder : holders) {
+    std::optional<Conflict> conflict = FindConflict(
+        model, wanted,
+        HeldRolesInPeriod(model, holder, FromProto(candidate.effective_from()), EndOf(candidate)));
+    if (!conflict.has_value()) continue;
+    if (candidate.waiver_justification().empty()) {
+      return Refuse("segregation-of-duties rule",
+                    absl::StrCat(conflict->held.role, " conflicts with ", conflict->other.role,
+                                 " held by ", holder, " through ", conflict->other.via,
+                                 "; set waiver_justification to ask for a waiver"));
     }
+    *waiver_needed = true;
   }
   return absl::OkStatus();
 }

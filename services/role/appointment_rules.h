@@ -18,16 +18,20 @@ namespace isms::role {
 //     in an overlapping period;
 //   - "maximum-holders rule": the role already has its maximum number of
 //     holders for that scope in an overlapping period;
-//   - "segregation-of-duties rule": the principal holds, in an overlapping
-//     period, a role marked as conflicting, and the candidate carries no
-//     waiver_justification.
+//   - "segregation-of-duties rule": the principal (each member, for a
+//     group) holds through any path (own, group, delegation, deputy) in an
+//     overlapping period a role conflicting with `role` or the role it
+//     deputises for, and the candidate carries no waiver_justification.
+// With a justification such a conflict sets *waiver_needed: the appointment
+// must wait for another manager to approve the waiver.
 absl::Status CheckAppointmentRules(const RoleModel& model, const Role& role,
-                                   const Principal& principal, const Assignment& candidate);
+                                   const Principal& principal, const Assignment& candidate,
+                                   bool* waiver_needed);
 
-// Whether the assignment's holder still meets its role's requirements
-// (board level, holder kind, still active). Empty when it does; otherwise
-// the rule it fails.
-std::string RequirementFailure(const Role& role, const Principal* principal);
+// Whether the assignment's holder (its record as of `at`) meets its role's
+// requirements (board level, holder kind, not left at `at`). Empty when it
+// does; otherwise the rule it fails.
+std::string RequirementFailure(const Role& role, const Principal* principal, absl::Time at);
 
 }  // namespace isms::role
 

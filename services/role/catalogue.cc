@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "services/role/role_validation.h"
+#include "services/role/statutory_rules.h"
 
 namespace isms::role {
 namespace {
@@ -52,6 +53,10 @@ absl::StatusOr<std::vector<Role>> ParseCatalogue(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("catalogue: duplicate role ", role.name()));
     }
     role.set_code(RoleCode(role.name()));
+    absl::Status statutory = CheckStatutoryRules(role);
+    if (!statutory.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("catalogue: ", statutory.message()));
+    }
   }
   for (const Role& role : catalogue.roles()) {
     auto check = [&](absl::string_view field, const std::string& reference) -> absl::Status {

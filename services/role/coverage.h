@@ -7,12 +7,15 @@
 
 namespace isms::role {
 
-// The coverage report at `at`: organisation-wide mandatory roles with no
-// holder in force; assignments in force whose holder fails the role's
-// requirements; assignments and delegations in force that end within
-// `window` after `at`. Per-asset mandatory roles (IAO) are not reported
+// The coverage report at `when` (as the register stood at
+// when.as_recorded_at): organisation-wide mandatory roles with no holder in
+// force; assignments in force whose holder fails the role's requirements
+// (judged on the holder's record at that time); assignments and delegations
+// in force that end within `window` after when.at; every person holding two
+// conflicting roles through any path, waived or not; appointments waiting
+// for a waiver decision. Per-asset mandatory roles (IAO) are not reported
 // vacant here: the asset register knows which assets lack an owner.
-isms::role::v1::CoverageReport BuildCoverageReport(const RoleModel& model, absl::Time at,
+isms::role::v1::CoverageReport BuildCoverageReport(const RoleModel& model, const TimePoint& when,
                                                    absl::Duration window);
 
 }  // namespace isms::role

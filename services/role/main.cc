@@ -20,8 +20,15 @@
 ABSL_FLAG(std::string, catalogue_file, "",
           "role catalogue (text format isms.role.v1.RoleCatalogue) loaded at first start");
 ABSL_FLAG(std::string, bootstrap_principal, "",
-          "principal that may manage roles, principals and assignments while nobody "
-          "holds a role granting that (first start); empty disables bootstrap");
+          "principal that may manage roles, principals and assignments until the first "
+          "appointment to a management role ends bootstrap for good; empty disables bootstrap");
+ABSL_FLAG(bool, break_glass_bootstrap, false,
+          "operator's break-glass: reopen bootstrap for --bootstrap_principal at this start "
+          "(audited) until the next management appointment; use once, then restart without it");
+ABSL_FLAG(absl::Duration, backdate_tolerance, absl::Minutes(5),
+          "appointments starting further in the past need a late_justification");
+ABSL_FLAG(absl::Duration, max_delegation, absl::Hours(24 * 365),
+          "the longest a delegation or an absence may last");
 
 namespace {
 
@@ -59,6 +66,13 @@ int main(int argc, char** argv) {
   isms::SystemClock clock;
   isms::role::RoleRegistry::Options options;
   options.bootstrap_principal = absl::GetFlag(FLAGS_bootstrap_principal);
+  options.break_glass_bootstrap = absl::GetFlag(FLAGS_break_glass_bootstrap);
+  options.backdate_tolerance = absl::GetFlag(FLAGS_backdate_tolerance);
+  options.max_delegation = absl::GetFlag(FLAGS_max_delegation);
+  if (options.break_glass_bootstrap) {
+    logger.Log(isms::LogLevel::kWarning, "break-glass: reopening bootstrap",
+               {{"bootstrap_principal", options.bootstrap_principal}});
+  }
   auto registry = isms::role::RoleRegistry::Open(**store, clock, std::move(options));
   if (!registry.ok()) return Fail(logger, "cannot load state", registry.status());
 
@@ -72,7 +86,7 @@ int main(int argc, char** argv) {
                {{"loaded_roles", absl::StrCat(*seeded)}, {"file", catalogue_file}});
   }
 
-  isms::UnaryCallRunner runner(**authenticator, logger);
+  isms::UnaryCallRunner runner(**authenticator, logger, registry->get());
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
   server_options.health_service_names = {isms::role::v1::RoleService::service_full_name()};

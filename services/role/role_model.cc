@@ -3,6 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/api/etag.h"
 #include "common/time/proto_time.h"
 
@@ -15,11 +19,6 @@ absl::Time EndOfImpl(const T& resource) {
   if (resource.has_effective_until()) end = FromProto(resource.effective_until());
   if (resource.has_revoke_time()) end = std::min(end, FromProto(resource.revoke_time()));
   return end;
-}
-
-template <typename T>
-bool IsActiveAtImpl(const T& resource, absl::Time t) {
-  return FromProto(resource.effective_from()) <= t && t < EndOfImpl(resource);
 }
 
 template <typename Map>
@@ -35,15 +34,43 @@ const V& FindOrEmpty(const absl::flat_hash_map<std::string, V>& index, absl::str
   return it == index.end() ? *kEmpty : it->second;
 }
 
+void AddUnique(std::vector<std::string>& names, const std::string& name) {
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+}
+
 }  // namespace
 
 absl::Time EndOf(const Assignment& assignment) { return EndOfImpl(assignment); }
 absl::Time EndOf(const Delegation& delegation) { return EndOfImpl(delegation); }
+absl::Time EndOf(const Absence& absence) { return EndOfImpl(absence); }
+
+absl::Time StartOf(const Assignment& assignment) {
+  if (assignment.has_void_time()) return absl::InfiniteFuture();
+  const absl::Time from = FromProto(assignment.effective_from());
+  switch (assignment.waiver_state()) {
+    case v1::WAIVER_STATE_UNSPECIFIED:
+      return from;
+    case v1::WAIVER_STATE_APPROVED:
+      return std::max(from, FromProto(assignment.waiver_decide_time()));
+    default:  // Pending or rejected: not in force.
+      return absl::InfiniteFuture();
+  }
+}
+
 bool IsActiveAt(const Assignment& assignment, absl::Time t) {
-  return IsActiveAtImpl(assignment, t);
+  return StartOf(assignment) <= t && t < EndOf(assignment);
 }
 bool IsActiveAt(const Delegation& delegation, absl::Time t) {
-  return IsActiveAtImpl(delegation, t);
+  return FromProto(delegation.effective_from()) <= t && t < EndOf(delegation);
+}
+bool IsActiveAt(const Absence& absence, absl::Time t) {
+  return FromProto(absence.effective_from()) <= t && t < EndOf(absence);
+}
+
+bool IsPrincipalActiveAt(const Principal* principal, absl::Time t) {
+  if (principal == nullptr) return false;
+  if (principal->state() != v1::PRINCIPAL_STATE_LEFT) return true;
+  return principal->has_left_time() && t < FromProto(principal->left_time());
 }
 
 Assignment Revoked(const Assignment& assignment, absl::Time at, const std::string& by,
@@ -77,9 +104,23 @@ bool RoleGrants(const Role& role, absl::string_view permission) {
   return false;
 }
 
+const v1::Responsibility* FindResponsibility(const Role& role, absl::string_view id) {
+  for (const v1::Responsibility& responsibility : role.responsibilities()) {
+    if (responsibility.id() == id) return &responsibility;
+  }
+  return nullptr;
+}
+
 void RoleModel::Apply(const ChangeSet& changes) {
-  for (const Role& role : changes.roles) roles_[role.name()] = role;
-  for (const std::string& name : changes.deleted_roles) roles_.erase(name);
+  const absl::Time at = changes.record_time;
+  for (const Role& role : changes.roles) {
+    roles_[role.name()] = role;
+    role_history_[role.name()].push_back({at, role});
+  }
+  for (const std::string& name : changes.deleted_roles) {
+    roles_.erase(name);
+    role_history_[name].push_back({at, std::nullopt});
+  }
   for (const Principal& principal : changes.principals) {
     auto [it, inserted] = principals_.try_emplace(principal.name(), principal);
     if (!inserted) {
@@ -87,6 +128,7 @@ void RoleModel::Apply(const ChangeSet& changes) {
       it->second = principal;
     }
     IndexGroup(it->second, /*add=*/true);
+    principal_history_[principal.name()].push_back({at, principal});
   }
   for (const Assignment& assignment : changes.assignments) {
     auto [it, inserted] = assignments_.try_emplace(assignment.name(), assignment);
@@ -96,13 +138,124 @@ void RoleModel::Apply(const ChangeSet& changes) {
     } else {
       it->second = assignment;  // Principal and role never change.
     }
+    assignment_history_[assignment.name()].push_back({at, assignment});
   }
   for (const Delegation& delegation : changes.delegations) {
     auto [it, inserted] = delegations_.try_emplace(delegation.name(), delegation);
     if (inserted) {
       by_delegate_[delegation.delegate()].push_back(&it->second);
+      by_assignment_[delegation.assignment()].push_back(&it->second);
     } else {
       it->second = delegation;
+    }
+    delegation_history_[delegation.name()].push_back({at, delegation});
+  }
+  for (const Absence& absence : changes.absences) {
+    auto [it, inserted] = absences_.try_emplace(absence.name(), absence);
+    if (inserted) {
+      absences_by_principal_[absence.principal()].push_back(&it->second);
+    } else {
+      it->second = absence;
+    }
+    absence_history_[absence.name()].push_back({at, absence});
+  }
+  for (const auto& [key, value] : changes.settings) ApplySetting(key, value);
+}
+
+namespace {
+
+std::string EncodeTime(absl::Time t) {
+  if (t == absl::InfinitePast()) return "-inf";
+  if (t == absl::InfiniteFuture()) return "inf";
+  return absl::StrCat(absl::ToUnixMicros(t));
+}
+
+bool DecodeTime(absl::string_view text, absl::Time* t) {
+  int64_t micros = 0;
+  if (text == "-inf") {
+    *t = absl::InfinitePast();
+  } else if (text == "inf") {
+    *t = absl::InfiniteFuture();
+  } else if (absl::SimpleAtoi(text, &micros)) {
+    *t = absl::FromUnixMicros(micros);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeBootstrapWindows(const std::vector<BootstrapWindow>& windows) {
+  std::vector<std::string> parts;
+  for (const BootstrapWindow& window : windows) {
+    parts.push_back(absl::StrCat(EncodeTime(window.start), ":", EncodeTime(window.end)));
+  }
+  return absl::StrJoin(parts, ";");
+}
+
+void RoleModel::ApplySetting(const std::string& key, const std::string& value) {
+  if (key != kBootstrapWindowsSetting) return;
+  std::vector<BootstrapWindow> windows;
+  for (absl::string_view part : absl::StrSplit(value, ';', absl::SkipEmpty())) {
+    std::vector<absl::string_view> ends = absl::StrSplit(part, ':');
+    BootstrapWindow window;
+    if (ends.size() != 2 || !DecodeTime(ends[0], &window.start) ||
+        !DecodeTime(ends[1], &window.end)) {
+      continue;
+    }
+    windows.push_back(window);
+  }
+  bootstrap_windows_ = std::move(windows);
+}
+
+bool RoleModel::BootstrapOpenAt(absl::Time t) const {
+  for (const BootstrapWindow& window : bootstrap_windows_) {
+    if (window.start <= t && t < window.end) return true;
+  }
+  return false;
+}
+
+std::optional<absl::Time> RoleModel::LastBootstrapEnd() const {
+  std::optional<absl::Time> last;
+  for (const BootstrapWindow& window : bootstrap_windows_) {
+    if (window.end != absl::InfiniteFuture()) last = window.end;
+  }
+  return last;
+}
+
+void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
+  // The current state was applied first, which recorded one version of each
+  // record at the epoch; the stored history replaces those.
+  role_history_.clear();
+  principal_history_.clear();
+  assignment_history_.clear();
+  delegation_history_.clear();
+  absence_history_.clear();
+  auto load = [](auto& history, const HistoryRow& row, auto message) {
+    if (row.deleted) {
+      history[row.name].push_back({row.record_time, std::nullopt});
+    } else if (message.ParseFromString(row.resource)) {
+      history[row.name].push_back({row.record_time, std::move(message)});
+    }
+  };
+  for (const HistoryRow& row : rows) {
+    if (row.collection == "roles") {
+      load(role_history_, row, Role());
+    } else if (row.collection == "principals") {
+      load(principal_history_, row, Principal());
+      const auto& versions = principal_history_[row.name];
+      if (!versions.empty() && versions.back().value.has_value()) {
+        for (const std::string& member : versions.back().value->members()) {
+          AddUnique(groups_ever_by_member_[member], row.name);
+        }
+      }
+    } else if (row.collection == "assignments") {
+      load(assignment_history_, row, Assignment());
+    } else if (row.collection == "delegations") {
+      load(delegation_history_, row, Delegation());
+    } else if (row.collection == "absences") {
+      load(absence_history_, row, Absence());
     }
   }
 }
@@ -112,11 +265,41 @@ void RoleModel::IndexGroup(const Principal& group, bool add) {
     std::vector<std::string>& groups = groups_by_member_[member];
     if (add) {
       groups.push_back(group.name());
+      AddUnique(groups_ever_by_member_[member], group.name());
     } else {
       groups.erase(std::remove(groups.begin(), groups.end(), group.name()), groups.end());
     }
   }
 }
+
+namespace {
+
+// The last version recorded at or before `cutoff`; nullptr if there is none.
+// `fallback_to_first` takes the first version recorded by `limit` instead.
+template <typename T, typename Versions>
+const T* VersionAt(const Versions* versions, const T* current, absl::Time cutoff,
+                   absl::Time limit, bool fallback_to_first) {
+  if (versions == nullptr || versions->empty()) return current;  // No history kept.
+  if (cutoff >= versions->back().recorded) {
+    return versions->back().value.has_value() ? current : nullptr;
+  }
+  auto after = std::upper_bound(versions->begin(), versions->end(), cutoff,
+                                [](absl::Time t, const auto& v) { return t < v.recorded; });
+  if (after == versions->begin()) {
+    if (!fallback_to_first || versions->front().recorded > limit) return nullptr;
+    after = versions->begin() + 1;
+  }
+  const auto& version = *(after - 1);
+  return version.value.has_value() ? &*version.value : nullptr;
+}
+
+template <typename History>
+const typename History::mapped_type* FindVersions(const History& history, absl::string_view name) {
+  auto it = history.find(name);
+  return it == history.end() ? nullptr : &it->second;
+}
+
+}  // namespace
 
 const Role* RoleModel::FindRole(absl::string_view name) const { return Find(roles_, name); }
 const Principal* RoleModel::FindPrincipal(absl::string_view name) const {
@@ -127,6 +310,37 @@ const Assignment* RoleModel::FindAssignment(absl::string_view name) const {
 }
 const Delegation* RoleModel::FindDelegation(absl::string_view name) const {
   return Find(delegations_, name);
+}
+const Absence* RoleModel::FindAbsence(absl::string_view name) const {
+  return Find(absences_, name);
+}
+
+const Role* RoleModel::RoleAt(absl::string_view name, const TimePoint& when) const {
+  return VersionAt(FindVersions(role_history_, name), FindRole(name), when.record_cutoff(),
+                   when.as_recorded_at, /*fallback_to_first=*/true);
+}
+
+const Principal* RoleModel::PrincipalAt(absl::string_view name, const TimePoint& when) const {
+  return VersionAt(FindVersions(principal_history_, name), FindPrincipal(name),
+                   when.record_cutoff(), when.as_recorded_at, /*fallback_to_first=*/true);
+}
+
+const Assignment* RoleModel::AssignmentAt(const Assignment& current, const TimePoint& when) const {
+  if (when.current_record()) return &current;
+  return VersionAt(FindVersions(assignment_history_, current.name()), &current,
+                   when.as_recorded_at, when.as_recorded_at, /*fallback_to_first=*/false);
+}
+
+const Delegation* RoleModel::DelegationAt(const Delegation& current, const TimePoint& when) const {
+  if (when.current_record()) return &current;
+  return VersionAt(FindVersions(delegation_history_, current.name()), &current,
+                   when.as_recorded_at, when.as_recorded_at, /*fallback_to_first=*/false);
+}
+
+const Absence* RoleModel::AbsenceAt(const Absence& current, const TimePoint& when) const {
+  if (when.current_record()) return &current;
+  return VersionAt(FindVersions(absence_history_, current.name()), &current, when.as_recorded_at,
+                   when.as_recorded_at, /*fallback_to_first=*/false);
 }
 
 const std::vector<const Assignment*>& RoleModel::AssignmentsOfPrincipal(
@@ -139,17 +353,28 @@ const std::vector<const Assignment*>& RoleModel::AssignmentsOfRole(absl::string_
 const std::vector<const Delegation*>& RoleModel::DelegationsTo(absl::string_view delegate) const {
   return FindOrEmpty(by_delegate_, delegate);
 }
+const std::vector<const Delegation*>& RoleModel::DelegationsOf(
+    absl::string_view assignment) const {
+  return FindOrEmpty(by_assignment_, assignment);
+}
+const std::vector<const Absence*>& RoleModel::AbsencesOf(absl::string_view principal) const {
+  return FindOrEmpty(absences_by_principal_, principal);
+}
 const std::vector<std::string>& RoleModel::GroupsOf(absl::string_view member) const {
   return FindOrEmpty(groups_by_member_, member);
 }
+const std::vector<std::string>& RoleModel::GroupsEverOf(absl::string_view member) const {
+  return FindOrEmpty(groups_ever_by_member_, member);
+}
 
 std::vector<std::string> RoleModel::HoldersAt(absl::string_view role, absl::string_view scope,
-                                              absl::Time t) const {
+                                              const TimePoint& when) const {
   std::vector<std::string> holders;
-  for (const Assignment* assignment : AssignmentsOfRole(role)) {
-    if (assignment->scope() == scope && IsActiveAt(*assignment, t) &&
-        std::find(holders.begin(), holders.end(), assignment->principal()) == holders.end()) {
-      holders.push_back(assignment->principal());
+  for (const Assignment* current : AssignmentsOfRole(role)) {
+    if (current->scope() != scope) continue;
+    const Assignment* assignment = AssignmentAt(*current, when);
+    if (assignment != nullptr && IsActiveAt(*assignment, when.at)) {
+      AddUnique(holders, assignment->principal());
     }
   }
   return holders;

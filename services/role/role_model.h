@@ -2,7 +2,9 @@
 #define ISMS_SERVICES_ROLE_ROLE_MODEL_H_
 
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,19 +15,46 @@
 
 namespace isms::role {
 
+using isms::role::v1::Absence;
 using isms::role::v1::Assignment;
 using isms::role::v1::Delegation;
 using isms::role::v1::Principal;
 using isms::role::v1::Role;
 
-// When an assignment or delegation stops being in force: the earlier of its
-// effective_until and its revoke_time; InfiniteFuture if neither is set.
+// A question about the register has two times (it is bitemporal):
+//   at             the moment asked about ("who held X at T?");
+//   as_recorded_at the moment whose knowledge is used: records written
+//                  later, corrections included, are not seen. Infinite
+//                  future means "as the register stands now".
+struct TimePoint {
+  absl::Time at;
+  absl::Time as_recorded_at = absl::InfiniteFuture();
+
+  bool current_record() const { return as_recorded_at == absl::InfiniteFuture(); }
+  // Principals and roles change only as they are recorded, so their state at
+  // `at` is their record at the earlier of the two times.
+  absl::Time record_cutoff() const { return std::min(at, as_recorded_at); }
+};
+
+// When an assignment, delegation or absence stops being in force: the
+// earlier of its effective_until and its revoke_time; InfiniteFuture if
+// neither is set.
 absl::Time EndOf(const Assignment& assignment);
 absl::Time EndOf(const Delegation& delegation);
+absl::Time EndOf(const Absence& absence);
 
-// In force at `t`: effective_from <= t < end.
+// When an assignment comes into force: effective_from, or for an approved
+// waiver the later of that and the approval. InfiniteFuture for a voided
+// assignment or a waiver that is pending or rejected (never in force).
+absl::Time StartOf(const Assignment& assignment);
+
+// In force at `t`: start <= t < end.
 bool IsActiveAt(const Assignment& assignment, absl::Time t);
 bool IsActiveAt(const Delegation& delegation, absl::Time t);
+bool IsActiveAt(const Absence& absence, absl::Time t);
+
+// An existing principal that had not left at `t`.
+bool IsPrincipalActiveAt(const Principal* principal, absl::Time t);
 
 // A copy of `assignment` revoked at `at` by `by` (etag recomputed).
 Assignment Revoked(const Assignment& assignment, absl::Time at, const std::string& by,
@@ -40,9 +69,27 @@ bool ScopeCovers(absl::string_view scope, absl::string_view resource);
 // True when `role` lists `permission`.
 bool RoleGrants(const Role& role, absl::string_view permission);
 
+// The responsibility `id` of `role`; nullptr if it has none of that id.
+const v1::Responsibility* FindResponsibility(const Role& role, absl::string_view id);
+
+// Bootstrap windows: the periods in which the bootstrap admin may manage.
+// There is one from the beginning of time until the first management
+// appointment; each operator break-glass start opens another, until the next
+// management appointment closes it.
+struct BootstrapWindow {
+  absl::Time start;
+  absl::Time end;  // InfiniteFuture while open.
+};
+// The settings key that stores them, and their encoding.
+inline constexpr char kBootstrapWindowsSetting[] = "bootstrap_windows";
+std::string EncodeBootstrapWindows(const std::vector<BootstrapWindow>& windows);
+
 // Everything the role service knows, in memory, with the indexes its queries
-// need. Assignments and delegations are never removed (they are revoked), so
-// pointers into them stay valid. Not thread-safe: the owner locks.
+// need, and every earlier version of every record, so that questions about
+// the past (TimePoint) are answered from what was in force and what was
+// recorded then. Assignments, delegations and absences are never removed
+// (they are revoked), so pointers into them stay valid. Not thread-safe: the
+// owner locks.
 class RoleModel {
  public:
   // Ordered by resource name (list order); transparent so lookups by
@@ -54,44 +101,98 @@ class RoleModel {
   RoleModel(const RoleModel&) = delete;
   RoleModel& operator=(const RoleModel&) = delete;
 
-  // Applies upserts and deletions; ignores events.
+  // Applies upserts, deletions and settings, and records each as a version
+  // at changes.record_time; ignores events.
   void Apply(const ChangeSet& changes);
+  // Loads the history written by earlier runs. Call after applying the
+  // current state. Rows that do not parse are skipped (the store verifies).
+  void LoadHistory(const std::vector<HistoryRow>& rows);
 
   const ByName<Role>& roles() const { return roles_; }
   const ByName<Principal>& principals() const { return principals_; }
   const ByName<Assignment>& assignments() const { return assignments_; }
   const ByName<Delegation>& delegations() const { return delegations_; }
+  const ByName<Absence>& absences() const { return absences_; }
 
-  // Lookups; nullptr when absent.
+  // Current lookups; nullptr when absent.
   const Role* FindRole(absl::string_view name) const;
   const Principal* FindPrincipal(absl::string_view name) const;
   const Assignment* FindAssignment(absl::string_view name) const;
   const Delegation* FindDelegation(absl::string_view name) const;
+  const Absence* FindAbsence(absl::string_view name) const;
+
+  // Lookups at a time point. Roles and principals: their record at
+  // when.record_cutoff() (a principal recorded only later than `at` is taken
+  // as first recorded). Assignments, delegations, absences: the version
+  // recorded by when.as_recorded_at (their own dates say when they were in
+  // force). nullptr when not recorded yet (or, for roles, deleted).
+  const Role* RoleAt(absl::string_view name, const TimePoint& when) const;
+  const Principal* PrincipalAt(absl::string_view name, const TimePoint& when) const;
+  const Assignment* AssignmentAt(const Assignment& current, const TimePoint& when) const;
+  const Delegation* DelegationAt(const Delegation& current, const TimePoint& when) const;
+  const Absence* AbsenceAt(const Absence& current, const TimePoint& when) const;
 
   // Every assignment (any time) held by `principal` / of `role`.
   const std::vector<const Assignment*>& AssignmentsOfPrincipal(absl::string_view principal) const;
   const std::vector<const Assignment*>& AssignmentsOfRole(absl::string_view role) const;
-  // Every delegation (any time) to `delegate`.
+  // Every delegation (any time) to `delegate` / of `assignment`.
   const std::vector<const Delegation*>& DelegationsTo(absl::string_view delegate) const;
-  // Groups that list `member` among their members.
+  const std::vector<const Delegation*>& DelegationsOf(absl::string_view assignment) const;
+  // Every absence (any time) of `principal`.
+  const std::vector<const Absence*>& AbsencesOf(absl::string_view principal) const;
+  // Groups that list `member` among their members now.
   const std::vector<std::string>& GroupsOf(absl::string_view member) const;
+  // Groups that listed `member` in any version, for questions about the past.
+  const std::vector<std::string>& GroupsEverOf(absl::string_view member) const;
 
-  // Distinct principals holding `role` for `scope` at `t`.
+  // Distinct principals holding `role` for `scope` through an assignment in
+  // force at when.at (as recorded at when.as_recorded_at).
   std::vector<std::string> HoldersAt(absl::string_view role, absl::string_view scope,
-                                     absl::Time t) const;
+                                     const TimePoint& when) const;
+  std::vector<std::string> HoldersAt(absl::string_view role, absl::string_view scope,
+                                     absl::Time t) const {
+    return HoldersAt(role, scope, TimePoint{t});
+  }
+
+  // The bootstrap windows (see BootstrapWindow); never empty.
+  const std::vector<BootstrapWindow>& bootstrap_windows() const { return bootstrap_windows_; }
+  bool BootstrapOpenAt(absl::Time t) const;
+  // The end of the last closed window; nullopt if none closed yet.
+  std::optional<absl::Time> LastBootstrapEnd() const;
 
  private:
+  template <typename T>
+  struct Version {
+    absl::Time recorded;
+    std::optional<T> value;  // nullopt: deleted.
+  };
+  template <typename T>
+  using History = absl::flat_hash_map<std::string, std::vector<Version<T>>>;
+
   void IndexGroup(const Principal& group, bool add);
+  void ApplySetting(const std::string& key, const std::string& value);
 
   ByName<Role> roles_;
   ByName<Principal> principals_;
   ByName<Assignment> assignments_;
   ByName<Delegation> delegations_;
+  ByName<Absence> absences_;
+  std::vector<BootstrapWindow> bootstrap_windows_ = {
+      {absl::InfinitePast(), absl::InfiniteFuture()}};
+
+  History<Role> role_history_;
+  History<Principal> principal_history_;
+  History<Assignment> assignment_history_;
+  History<Delegation> delegation_history_;
+  History<Absence> absence_history_;
 
   absl::flat_hash_map<std::string, std::vector<const Assignment*>> by_principal_;
   absl::flat_hash_map<std::string, std::vector<const Assignment*>> by_role_;
   absl::flat_hash_map<std::string, std::vector<const Delegation*>> by_delegate_;
+  absl::flat_hash_map<std::string, std::vector<const Delegation*>> by_assignment_;
+  absl::flat_hash_map<std::string, std::vector<const Absence*>> absences_by_principal_;
   absl::flat_hash_map<std::string, std::vector<std::string>> groups_by_member_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> groups_ever_by_member_;
 };
 
 }  // namespace isms::role

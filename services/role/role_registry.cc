@@ -21,22 +21,94 @@ constexpr int kMaxBatchChecks = 100;
 constexpr int kDefaultCoverageDays = 30;
 constexpr int kMaxCoverageDays = 3650;
 
-bool IsRefusal(absl::StatusCode code) {
+bool GrantsManagement(const Role& role) {
+  for (const std::string& permission : role.permissions()) {
+    if (IsManagePermission(permission)) return true;
+  }
+  return false;
+}
+
+TimePoint TimePointOf(bool has_at, const google::protobuf::Timestamp& at, bool has_recorded,
+                      const google::protobuf::Timestamp& recorded, absl::Time now) {
+  TimePoint when{has_at ? FromProto(at) : now};
+  if (has_recorded) when.as_recorded_at = FromProto(recorded);
+  return when;
+}
+
+}  // namespace
+
+bool IsAuditedRefusal(absl::StatusCode code) {
   return code == absl::StatusCode::kPermissionDenied ||
          code == absl::StatusCode::kFailedPrecondition || code == absl::StatusCode::kAborted ||
          code == absl::StatusCode::kAlreadyExists;
 }
 
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<RoleRegistry>> RoleRegistry::Open(RoleStore& store,
                                                                  const Clock& clock,
                                                                  Options options) {
-  ISMS_ASSIGN_OR_RETURN(ChangeSet everything, store.LoadAll());
+  ISMS_ASSIGN_OR_RETURN(StoredState stored, store.LoadAll());
+  const bool break_glass = options.break_glass_bootstrap;
   std::unique_ptr<RoleRegistry> registry(new RoleRegistry(store, clock, std::move(options)));
-  absl::MutexLock lock(&registry->mu_);
-  registry->model_.Apply(everything);
+  {
+    absl::MutexLock lock(&registry->mu_);
+    registry->model_.Apply(stored.current);
+    registry->model_.LoadHistory(stored.history);
+  }
+  // A register written before bootstrap was stored: if management roles are
+  // filled, bootstrap is over; store that once.
+  ISMS_RETURN_IF_ERROR(registry->Mutate(
+      CallInfo{Caller{"services/role", "services/role", true}, "start", "Open"}, "settings",
+      [&](const RoleModel& model, Mutation& m) {
+        if (!model.BootstrapOpenAt(clock.Now()) || model.LastBootstrapEnd().has_value()) {
+          return absl::OkStatus();
+        }
+        for (const auto& [name, assignment] : model.assignments()) {
+          const Role* role = model.FindRole(assignment.role());
+          if (role == nullptr || !GrantsManagement(*role) ||
+              EndOf(assignment) <= FromProto(assignment.effective_from())) {
+            continue;
+          }
+          std::string closed = registry->ClosedBootstrapWindows(model, *role);
+          if (closed.empty()) continue;
+          m.changes.settings[kBootstrapWindowsSetting] = closed;
+          m.description = absl::StrCat("bootstrap ended: ", name, " fills a management role");
+          return absl::OkStatus();
+        }
+        return absl::OkStatus();
+      }));
+  if (break_glass) ISMS_RETURN_IF_ERROR(registry->ReopenBootstrap());
   return registry;
+}
+
+absl::Status RoleRegistry::ReopenBootstrap() {
+  const CallInfo operator_call{Caller{"services/role", "services/role", true}, "break-glass",
+                               "BreakGlassBootstrap"};
+  return Mutate(operator_call, "settings", [&](const RoleModel& model, Mutation& m) {
+    if (checker_.bootstrap_principal().empty()) {
+      return absl::FailedPreconditionError(
+          "break-glass: no --bootstrap_principal is configured to reopen bootstrap for");
+    }
+    const absl::Time now = clock_.Now();
+    if (model.BootstrapOpenAt(now)) return absl::OkStatus();
+    std::vector<BootstrapWindow> windows = model.bootstrap_windows();
+    windows.push_back({now, absl::InfiniteFuture()});
+    m.changes.settings[kBootstrapWindowsSetting] = EncodeBootstrapWindows(windows);
+    m.attributes["bootstrap_principal"] = checker_.bootstrap_principal();
+    m.description = absl::StrCat("break-glass: the operator reopened bootstrap for ",
+                                 checker_.bootstrap_principal(),
+                                 " until the next management appointment");
+    return absl::OkStatus();
+  });
+}
+
+std::string RoleRegistry::ClosedBootstrapWindows(const RoleModel& model, const Role& role) const {
+  const absl::Time now = clock_.Now();
+  if (!GrantsManagement(role) || !model.BootstrapOpenAt(now)) return "";
+  std::vector<BootstrapWindow> windows = model.bootstrap_windows();
+  for (BootstrapWindow& window : windows) {
+    if (window.start <= now && now < window.end) window.end = now;
+  }
+  return EncodeBootstrapWindows(windows);
 }
 
 absl::StatusOr<int> RoleRegistry::SeedCatalogue(const std::vector<v1::Role>& roles) {
@@ -59,6 +131,35 @@ absl::StatusOr<int> RoleRegistry::SeedCatalogue(const std::vector<v1::Role>& rol
   return stored;
 }
 
+absl::Status RoleRegistry::CheckCaller(const RoleModel& model, const CallInfo& call) const {
+  const Caller& caller = call.caller;
+  if (caller.is_service && caller.acts_for_itself()) return absl::OkStatus();
+  const std::string& principal = caller.principal;
+  if (!checker_.bootstrap_principal().empty() && principal == checker_.bootstrap_principal()) {
+    if (caller.is_service) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "caller rule: ", caller.actor, " may not act on behalf of the bootstrap principal"));
+    }
+    return absl::OkStatus();
+  }
+  const Principal* record = model.FindPrincipal(principal);
+  const std::string who =
+      caller.is_service ? absl::StrCat(caller.actor, " on behalf of ", principal) : principal;
+  if (record == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("caller rule: ", who, ": ", principal, " is not in the register"));
+  }
+  if (record->state() == v1::PRINCIPAL_STATE_LEFT) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("caller rule: ", who, ": ", principal, " has left"));
+  }
+  if (record->kind() == v1::PRINCIPAL_KIND_GROUP) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("caller rule: ", who, ": ", principal, " is a group, not a person"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
                                   const MutationBody& body) {
   absl::MutexLock write(&write_mu_);
@@ -67,21 +168,20 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
   absl::Status decided;
   {
     absl::ReaderMutexLock read(&mu_);
-    decided = body(model_, mutation);
+    decided = CheckCaller(model_, call);
+    if (decided.ok()) decided = body(model_, mutation);
   }
   if (!decided.ok()) {
-    if (IsRefusal(decided.code())) {
+    if (IsAuditedRefusal(decided.code())) {
       ChangeSet refusal;
+      refusal.record_time = clock_.Now();
       refusal.events.push_back(MakeEvent(call, mutation, decided));
       ISMS_RETURN_IF_ERROR(store_.Commit(refusal));
     }
     return decided;
   }
-  if (mutation.changes.roles.empty() && mutation.changes.deleted_roles.empty() &&
-      mutation.changes.principals.empty() && mutation.changes.assignments.empty() &&
-      mutation.changes.delegations.empty()) {
-    return absl::OkStatus();  // Nothing changed, nothing to record.
-  }
+  if (!mutation.changes.ChangesResources()) return absl::OkStatus();  // Nothing to record.
+  mutation.changes.record_time = clock_.Now();
   mutation.changes.events.push_back(MakeEvent(call, mutation, absl::OkStatus()));
   ISMS_RETURN_IF_ERROR(store_.Commit(mutation.changes));
   absl::MutexLock apply(&mu_);
@@ -89,17 +189,63 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
   return absl::OkStatus();
 }
 
+void RoleRegistry::AuditRefusal(const CallInfo& call, absl::string_view resource,
+                                const absl::Status& refusal) const {
+  absl::MutexLock write(&write_mu_);
+  Mutation mutation;
+  mutation.resource = std::string(resource);
+  ChangeSet changes;
+  changes.record_time = clock_.Now();
+  changes.events.push_back(MakeEvent(call, mutation, refusal));
+  // The refusal itself is the answer; a failed audit write is not the
+  // caller's concern, but it must not pass silently.
+  store_.Commit(changes).IgnoreError();
+}
+
+void RoleRegistry::RecordRefusal(const CallInfo& call, const absl::Status& refusal) {
+  AuditRefusal(call, call.caller.actor, refusal);
+}
+
 absl::Status RoleRegistry::Require(const RoleModel& model, const CallInfo& call,
                                    absl::string_view permission, absl::string_view resource) const {
-  if (checker_.Check(model, call.caller.principal, permission, resource, clock_.Now()).allowed()) {
-    return absl::OkStatus();
-  }
+  const v1::CheckPermissionResponse check =
+      checker_.Check(model, call.caller.principal, permission, resource, TimePoint{clock_.Now()});
+  if (check.allowed()) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(call.caller.principal, " lacks ", permission,
-                                                  resource.empty() ? "" : " on ", resource));
+                                                  resource.empty() ? "" : " on ", resource, ": ",
+                                                  check.explanation()));
+}
+
+absl::Status RoleRegistry::RequireRead(const RoleModel& model, const CallInfo& call,
+                                       absl::string_view subject) const {
+  if (!subject.empty() && subject == call.caller.principal) return absl::OkStatus();
+  if (call.caller.is_service && call.caller.acts_for_itself()) {
+    if (call.caller.Has(kCapabilityReadRegister)) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat("need to know: ", call.caller.actor, " lacks the ", kCapabilityReadRegister,
+                     " capability to read ", subject.empty() ? "the register" : subject));
+  }
+  absl::Status allowed = Require(model, call, kReadPrincipals, "");
+  if (allowed.ok()) return allowed;
+  return absl::PermissionDeniedError(
+      absl::StrCat("need to know: reading ", subject.empty() ? "other people's records" : subject,
+                   " needs ", kReadPrincipals, "; ", allowed.message()));
+}
+
+absl::Status RoleRegistry::RequireCheck(const RoleModel& model, const CallInfo& call,
+                                        absl::string_view principal) const {
+  if (principal == call.caller.principal) return absl::OkStatus();
+  if (call.caller.is_service && call.caller.acts_for_itself()) {
+    if (call.caller.Has(kCapabilityCheckPermissions)) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat("need to know: ", call.caller.actor, " lacks the ",
+                     kCapabilityCheckPermissions, " capability to check ", principal));
+  }
+  return RequireRead(model, call, principal);
 }
 
 AuditEvent RoleRegistry::MakeEvent(const CallInfo& call, const Mutation& mutation,
-                                   const absl::Status& status) {
+                                   const absl::Status& status) const {
   AuditEvent event;
   event.set_event_id(absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(id_gen_),
                                      absl::Uniform<uint64_t>(id_gen_)));
@@ -111,6 +257,7 @@ AuditEvent RoleRegistry::MakeEvent(const CallInfo& call, const Mutation& mutatio
   event.set_request_id(call.request_id);
   event.set_resource(mutation.resource);
   for (const auto& [key, value] : mutation.attributes) (*event.mutable_attributes())[key] = value;
+  for (const auto& change : mutation.field_changes) *event.add_changes() = change;
   if (status.ok()) {
     event.set_outcome(isms::audit::v1::OUTCOME_SUCCEEDED);
     event.set_description(mutation.description);
@@ -124,16 +271,23 @@ AuditEvent RoleRegistry::MakeEvent(const CallInfo& call, const Mutation& mutatio
   return event;
 }
 
-std::string RoleRegistry::NewId() {
+std::string RoleRegistry::NewId() const {
   return absl::StrFormat("%016x", absl::Uniform<uint64_t>(id_gen_));
 }
 
 absl::StatusOr<v1::CheckPermissionResponse> RoleRegistry::CheckPermission(
     const CallInfo& call, const v1::CheckPermissionRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateCheckRequest(request, ""));
-  const absl::Time at = request.has_check_time() ? FromProto(request.check_time()) : clock_.Now();
-  absl::ReaderMutexLock read(&mu_);
-  return checker_.Check(model_, request.principal(), request.permission(), request.resource(), at);
+  const TimePoint when = TimePointOf(request.has_check_time(), request.check_time(),
+                                     request.has_as_recorded_at(), request.as_recorded_at(),
+                                     clock_.Now());
+  return Read<v1::CheckPermissionResponse>(
+      call, request.principal(),
+      [&](const RoleModel& model) { return RequireCheck(model, call, request.principal()); },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::CheckPermissionResponse> {
+        return checker_.Check(model, request.principal(), request.permission(),
+                              request.resource(), when);
+      });
 }
 
 absl::StatusOr<v1::BatchCheckPermissionsResponse> RoleRegistry::BatchCheckPermissions(
@@ -146,28 +300,45 @@ absl::StatusOr<v1::BatchCheckPermissionsResponse> RoleRegistry::BatchCheckPermis
     ISMS_RETURN_IF_ERROR(ValidateCheckRequest(request.checks(i), absl::StrCat("checks[", i, "]")));
   }
   const absl::Time now = clock_.Now();
-  v1::BatchCheckPermissionsResponse response;
-  absl::ReaderMutexLock read(&mu_);
-  for (const v1::CheckPermissionRequest& check : request.checks()) {
-    *response.add_results() =
-        checker_.Check(model_, check.principal(), check.permission(), check.resource(),
-                       check.has_check_time() ? FromProto(check.check_time()) : now);
-  }
-  return response;
+  return Read<v1::BatchCheckPermissionsResponse>(
+      call, "checks",
+      [&](const RoleModel& model) -> absl::Status {
+        for (const v1::CheckPermissionRequest& check : request.checks()) {
+          ISMS_RETURN_IF_ERROR(RequireCheck(model, call, check.principal()));
+        }
+        return absl::OkStatus();
+      },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::BatchCheckPermissionsResponse> {
+        v1::BatchCheckPermissionsResponse response;
+        for (const v1::CheckPermissionRequest& check : request.checks()) {
+          *response.add_results() = checker_.Check(
+              model, check.principal(), check.permission(), check.resource(),
+              TimePointOf(check.has_check_time(), check.check_time(), check.has_as_recorded_at(),
+                          check.as_recorded_at(), now));
+        }
+        return response;
+      });
 }
 
 absl::StatusOr<v1::CoverageReport> RoleRegistry::GetCoverageReport(
     const CallInfo& call, const v1::GetCoverageReportRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateOptionalTime("at_time", request.has_at_time(), request.at_time()));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime("as_recorded_at", request.has_as_recorded_at(),
+                                            request.as_recorded_at()));
   if (request.ending_within_days() < 0 || request.ending_within_days() > kMaxCoverageDays) {
     return absl::InvalidArgumentError(
         absl::StrCat("ending_within_days: want 0 to ", kMaxCoverageDays));
   }
   const int days =
       request.ending_within_days() == 0 ? kDefaultCoverageDays : request.ending_within_days();
-  const absl::Time at = request.has_at_time() ? FromProto(request.at_time()) : clock_.Now();
-  absl::ReaderMutexLock read(&mu_);
-  return BuildCoverageReport(model_, at, absl::Hours(24) * days);
+  const TimePoint when = TimePointOf(request.has_at_time(), request.at_time(),
+                                     request.has_as_recorded_at(), request.as_recorded_at(),
+                                     clock_.Now());
+  return Read<v1::CoverageReport>(
+      call, "coverage", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::CoverageReport> {
+        return BuildCoverageReport(model, when, absl::Hours(24) * days);
+      });
 }
 
 }  // namespace isms::role

@@ -23,21 +23,41 @@ namespace isms::role {
 // The role service's logic: validates each request, decides whether the
 // caller may make it, applies the catalogue's rules, and commits the change
 // with its audit event in one transaction. Refusals (PERMISSION_DENIED,
-// FAILED_PRECONDITION, ABORTED) are committed to the outbox too.
+// FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS), denied reads included, are
+// committed to the outbox too.
+//
+// Every call first passes the caller gate: a principal who has left, or who
+// is not in the register, is refused on every call; a service identity acts
+// only for itself (with the capabilities its token file line lists) or, with
+// the on-behalf-of capability, for an active principal other than the
+// bootstrap admin. Reads follow need to know: anyone reads the catalogue and
+// their own records and permissions; other people's need
+// "isms.principals.read" (or, for a service acting for itself, the
+// read-register / check-permissions capabilities).
 //
 // Reads are served from an in-memory model loaded at start and updated after
 // every commit, so a write that returned is visible to the next read.
 // Thread-safe: writes are serialized; reads run concurrently with each other
 // and with a write's storage commit.
-class RoleRegistry {
+class RoleRegistry : public RefusalRecorder {
  public:
   struct Options {
-    // May hold the role service's manage permissions while nobody else does.
+    // May hold the role service's manage permissions until the first
+    // appointment to a role that grants one ends bootstrap for good.
     std::string bootstrap_principal;
+    // Operator's break-glass: at start, reopen bootstrap (audited) until the
+    // next management appointment.
+    bool break_glass_bootstrap = false;
+    // An appointment starting further in the past than this needs a
+    // late_justification and is marked recorded_late; delegations and
+    // absences may not start further back.
+    absl::Duration backdate_tolerance = absl::Minutes(5);
+    // The longest a delegation may last.
+    absl::Duration max_delegation = absl::Hours(24 * 365);
   };
 
-  // Loads every resource from `store`. `store` and `clock` must outlive the
-  // registry.
+  // Loads every resource and its history from `store`. `store` and `clock`
+  // must outlive the registry.
   static absl::StatusOr<std::unique_ptr<RoleRegistry>> Open(RoleStore& store, const Clock& clock,
                                                             Options options);
   RoleRegistry(const RoleRegistry&) = delete;
@@ -47,6 +67,10 @@ class RoleRegistry {
   // audit event; returns how many were stored (0 if the catalogue was already
   // there).
   absl::StatusOr<int> SeedCatalogue(const std::vector<v1::Role>& roles);
+
+  // RefusalRecorder: commits a refusal event for a call refused before it
+  // reached a handler.
+  void RecordRefusal(const CallInfo& call, const absl::Status& refusal) override;
 
   absl::StatusOr<v1::Role> GetRole(const CallInfo& call, const v1::GetRoleRequest& request) const;
   absl::StatusOr<v1::ListRolesResponse> ListRoles(const CallInfo& call,
@@ -74,6 +98,10 @@ class RoleRegistry {
                                                   const v1::CreateAssignmentRequest& request);
   absl::StatusOr<v1::Assignment> RevokeAssignment(const CallInfo& call,
                                                   const v1::RevokeAssignmentRequest& request);
+  absl::StatusOr<v1::Assignment> CorrectAssignment(const CallInfo& call,
+                                                   const v1::CorrectAssignmentRequest& request);
+  absl::StatusOr<v1::Assignment> DecideWaiver(const CallInfo& call,
+                                              const v1::DecideWaiverRequest& request);
 
   absl::StatusOr<v1::Delegation> GetDelegation(const CallInfo& call,
                                                const v1::GetDelegationRequest& request) const;
@@ -83,6 +111,13 @@ class RoleRegistry {
                                                   const v1::CreateDelegationRequest& request);
   absl::StatusOr<v1::Delegation> RevokeDelegation(const CallInfo& call,
                                                   const v1::RevokeDelegationRequest& request);
+
+  absl::StatusOr<v1::Absence> CreateAbsence(const CallInfo& call,
+                                            const v1::CreateAbsenceRequest& request);
+  absl::StatusOr<v1::ListAbsencesResponse> ListAbsences(
+      const CallInfo& call, const v1::ListAbsencesRequest& request) const;
+  absl::StatusOr<v1::Absence> RevokeAbsence(const CallInfo& call,
+                                            const v1::RevokeAbsenceRequest& request);
 
   absl::StatusOr<v1::CheckPermissionResponse> CheckPermission(
       const CallInfo& call, const v1::CheckPermissionRequest& request) const;
@@ -99,41 +134,99 @@ class RoleRegistry {
     std::string resource;
     std::string description;
     std::map<std::string, std::string> attributes;
+    // Field values before and after; for a refusal, what was asked for.
+    std::vector<isms::audit::v1::FieldChange> field_changes;
   };
   // Decides and describes one change against the current model; writes its
   // result through captured references.
   using MutationBody = std::function<absl::Status(const RoleModel&, Mutation&)>;
 
   RoleRegistry(RoleStore& store, const Clock& clock, Options options)
-      : store_(store), clock_(clock), checker_(std::move(options.bootstrap_principal)) {}
+      : store_(store),
+        clock_(clock),
+        options_(options),
+        checker_(std::move(options.bootstrap_principal)) {}
 
-  // Runs `body` against the model (serialized with other writes), then
-  // commits its changes and a success event, and applies them to the model.
-  // If `body` fails with a refusal, commits a refusal event instead.
+  // Runs the caller gate, then `body` against the model (serialized with
+  // other writes), then commits its changes and a success event, and applies
+  // them to the model. If either fails with a refusal, commits a refusal
+  // event instead.
   absl::Status Mutate(const CallInfo& call, std::string resource, const MutationBody& body);
 
+  // Runs the caller gate and `authorize` under the read lock; if they allow,
+  // returns body's answer; otherwise commits a refusal event naming
+  // `resource` and returns the refusal.
+  template <typename Result>
+  absl::StatusOr<Result> Read(const CallInfo& call, absl::string_view resource,
+                              const std::function<absl::Status(const RoleModel&)>& authorize,
+                              const std::function<absl::StatusOr<Result>(const RoleModel&)>& body)
+      const;
+
+  // PermissionDenied for a caller who may not call at all (see the class
+  // comment).
+  absl::Status CheckCaller(const RoleModel& model, const CallInfo& call) const;
+
   // PermissionDenied unless the caller's principal holds `permission` on
-  // `resource` now.
+  // `resource` now; the message carries the checker's explanation.
   absl::Status Require(const RoleModel& model, const CallInfo& call, absl::string_view permission,
                        absl::string_view resource) const;
+  // OK when the caller may read records about `subject` (itself, or with
+  // the read permission / read-register capability).
+  absl::Status RequireRead(const RoleModel& model, const CallInfo& call,
+                           absl::string_view subject) const;
+  // OK when the caller may ask about `principal`'s permissions.
+  absl::Status RequireCheck(const RoleModel& model, const CallInfo& call,
+                            absl::string_view principal) const;
+
+  // The bootstrap windows after an appointment of `role` in force from now:
+  // closed if the role grants a manage permission and a window is open.
+  // Empty when nothing changes.
+  std::string ClosedBootstrapWindows(const RoleModel& model, const Role& role) const;
+
+  // Commits a refusal event outside Mutate (denied reads, runner refusals).
+  void AuditRefusal(const CallInfo& call, absl::string_view resource,
+                    const absl::Status& refusal) const;
 
   isms::audit::v1::AuditEvent MakeEvent(const CallInfo& call, const Mutation& mutation,
-                                        const absl::Status& status)
+                                        const absl::Status& status) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  std::string NewId() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status ReopenBootstrap();
 
   RoleStore& store_;
   const Clock& clock_;
+  const Options options_;
   const PermissionChecker checker_;
 
-  // Serializes writers: held from a mutation's checks to its model update.
-  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  absl::BitGen id_gen_ ABSL_GUARDED_BY(write_mu_);
+  // Serializes writers (refusal events of reads included): held from a
+  // mutation's checks to its model update.
+  mutable absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  mutable absl::BitGen id_gen_ ABSL_GUARDED_BY(write_mu_);
   // Guards the model: readers share it; a writer takes it exclusively only to
   // apply a committed change set.
   mutable absl::Mutex mu_;
   RoleModel model_ ABSL_GUARDED_BY(mu_);
 };
+
+// The refusals that are written to the audit trail: PERMISSION_DENIED,
+// FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS.
+bool IsAuditedRefusal(absl::StatusCode code);
+
+template <typename Result>
+absl::StatusOr<Result> RoleRegistry::Read(
+    const CallInfo& call, absl::string_view resource,
+    const std::function<absl::Status(const RoleModel&)>& authorize,
+    const std::function<absl::StatusOr<Result>(const RoleModel&)>& body) const {
+  absl::Status allowed;
+  {
+    absl::ReaderMutexLock read(&mu_);
+    allowed = CheckCaller(model_, call);
+    if (allowed.ok()) allowed = authorize(model_);
+    if (allowed.ok()) return body(model_);
+  }
+  if (IsAuditedRefusal(allowed.code())) AuditRefusal(call, resource, allowed);
+  return allowed;
+}
 
 }  // namespace isms::role
 

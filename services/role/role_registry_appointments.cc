@@ -1,7 +1,12 @@
-// RoleRegistry: assignments (appointments to roles) and delegations.
+// RoleRegistry: assignments (appointments to roles), their corrections and
+// their segregation-of-duties waivers.
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/api/etag.h"
+#include "common/audit/field_changes.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
@@ -9,6 +14,7 @@
 #include "services/role/paginate.h"
 #include "services/role/role_registry.h"
 #include "services/role/role_validation.h"
+#include "services/role/segregation.h"
 
 namespace isms::role {
 namespace {
@@ -17,37 +23,38 @@ absl::Status NotFound(absl::string_view field, absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(field, field.empty() ? "" : ": ", name, " not found"));
 }
 
-// The optional "in force at" filter of list requests.
-class ActiveAtFilter {
- public:
-  ActiveAtFilter(bool set, const google::protobuf::Timestamp& at)
-      : set_(set),
-        at_(set ? FromProto(at) : absl::InfinitePast()),
-        fingerprint_(set ? absl::StrCat(at.seconds(), ".", at.nanos()) : "") {}
-  template <typename Resource>
-  bool Keeps(const Resource& resource) const {
-    return !set_ || IsActiveAt(resource, at_);
+// PermissionDenied when the caller deputises for the role of `assignment`:
+// a deputy acts for the holder, never against the holder's appointment.
+absl::Status RefuseDeputyAgainstHolder(const RoleModel& model, const CallInfo& call,
+                                       const Assignment& assignment, absl::Time now) {
+  for (const HeldRole& held : HeldRolesAt(model, call.caller.principal, TimePoint{now})) {
+    if (held.role == assignment.role() && held.assignment != nullptr &&
+        held.assignment->role() != assignment.role()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "deputy rule: ", call.caller.principal, " deputises for ", assignment.role(),
+          " through ", held.via, " and may not revoke or change ", assignment.name(), " of ",
+          assignment.principal()));
+    }
   }
-  const std::string& fingerprint() const { return fingerprint_; }
-
- private:
-  bool set_;
-  absl::Time at_;
-  std::string fingerprint_;
-};
-
-// True when `role` (or the role it deputises for) grants `permission`.
-bool RoleOrDeputisedGrants(const RoleModel& model, const Role& role, absl::string_view permission) {
-  if (RoleGrants(role, permission)) return true;
-  const Role* deputised = model.FindRole(role.deputy_for());
-  return deputised != nullptr && RoleGrants(*deputised, permission);
+  return absl::OkStatus();
 }
 
-bool HasResponsibility(const Role& role, absl::string_view id) {
-  for (const auto& responsibility : role.responsibilities()) {
-    if (responsibility.id() == id) return true;
+// Ends the delegations of `assignment` that run past `end`; names each in
+// `ended`.
+void EndDelegationsAfter(const RoleModel& model, const Assignment& assignment, absl::Time end,
+                         absl::Time now, const std::string& by, ChangeSet& changes,
+                         std::vector<std::string>& ended) {
+  for (const Delegation* delegation : model.DelegationsOf(assignment.name())) {
+    if (EndOf(*delegation) <= end) continue;
+    Delegation revoked = Revoked(*delegation, std::max(end, absl::UnixEpoch()), by);
+    if (FromProto(revoked.revoke_time()) < FromProto(revoked.effective_from())) {
+      *revoked.mutable_revoke_time() = revoked.effective_from();
+    }
+    *revoked.mutable_record_time() = ToProto(now);
+    SetEtag(revoked);
+    changes.delegations.push_back(revoked);
+    ended.push_back(revoked.name());
   }
-  return false;
 }
 
 }  // namespace
@@ -55,39 +62,66 @@ bool HasResponsibility(const Role& role, absl::string_view id) {
 absl::StatusOr<v1::Assignment> RoleRegistry::GetAssignment(
     const CallInfo& call, const v1::GetAssignmentRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "assignments"));
-  absl::ReaderMutexLock read(&mu_);
-  const Assignment* assignment = model_.FindAssignment(request.name());
-  if (assignment == nullptr) return NotFound("", request.name());
-  return *assignment;
+  return Read<v1::Assignment>(
+      call, request.name(),
+      [&](const RoleModel& model) {
+        const Assignment* assignment = model.FindAssignment(request.name());
+        return RequireRead(model, call, assignment == nullptr ? "" : assignment->principal());
+      },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::Assignment> {
+        const Assignment* assignment = model.FindAssignment(request.name());
+        if (assignment == nullptr) return NotFound("", request.name());
+        return *assignment;
+      });
 }
 
 absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
     const CallInfo& call, const v1::ListAssignmentsRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateListAssignmentsRequest(request));
-  const ActiveAtFilter active(request.has_active_at(), request.active_at());
-  const std::string fingerprint =
-      absl::StrCat("assignments|", request.role(), "|", request.principal(), "|", request.scope(),
-                   "|", active.fingerprint());
-  auto keep = [&](const Assignment& a) {
-    return (request.role().empty() || a.role() == request.role()) &&
-           (request.principal().empty() || a.principal() == request.principal()) &&
-           (request.scope().empty() || a.scope() == request.scope()) && active.Keeps(a);
-  };
-  v1::ListAssignmentsResponse response;
-  absl::ReaderMutexLock read(&mu_);
-  // A principal or role filter narrows the walk to that index's entries.
-  if (!request.principal().empty() || !request.role().empty()) {
-    ISMS_RETURN_IF_ERROR(PaginateCandidates(
-        !request.principal().empty() ? model_.AssignmentsOfPrincipal(request.principal())
-                                     : model_.AssignmentsOfRole(request.role()),
-        request.page_size(), request.page_token(), fingerprint, keep,
-        response.mutable_assignments(), response.mutable_next_page_token()));
-  } else {
-    ISMS_RETURN_IF_ERROR(Paginate(model_.assignments(), request.page_size(), request.page_token(),
-                                  fingerprint, keep, response.mutable_assignments(),
-                                  response.mutable_next_page_token()));
-  }
-  return response;
+  const TimePoint when{
+      request.has_active_at() ? FromProto(request.active_at()) : absl::InfinitePast(),
+      request.has_as_recorded_at() ? FromProto(request.as_recorded_at())
+                                   : absl::InfiniteFuture()};
+  const bool filter_active = request.has_active_at();
+  const std::string fingerprint = absl::StrCat(
+      "assignments|", request.role(), "|", request.principal(), "|", request.scope(), "|",
+      filter_active ? absl::FormatTime(when.at) : "", "|",
+      request.has_as_recorded_at() ? absl::FormatTime(when.as_recorded_at) : "");
+  return Read<v1::ListAssignmentsResponse>(
+      call, request.principal().empty() ? "assignments" : request.principal(),
+      [&](const RoleModel& model) { return RequireRead(model, call, request.principal()); },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::ListAssignmentsResponse> {
+        auto version = [&](const Assignment& a) { return model.AssignmentAt(a, when); };
+        auto keep = [&](const Assignment& current) {
+          const Assignment* a = version(current);
+          return a != nullptr && (request.role().empty() || a->role() == request.role()) &&
+                 (request.principal().empty() || a->principal() == request.principal()) &&
+                 (request.scope().empty() || a->scope() == request.scope()) &&
+                 (!filter_active || IsActiveAt(*a, when.at));
+        };
+        v1::ListAssignmentsResponse response;
+        // A principal or role filter narrows the walk to that index's entries.
+        if (!request.principal().empty() || !request.role().empty()) {
+          ISMS_RETURN_IF_ERROR(PaginateCandidates(
+              !request.principal().empty() ? model.AssignmentsOfPrincipal(request.principal())
+                                           : model.AssignmentsOfRole(request.role()),
+              request.page_size(), request.page_token(), fingerprint, keep,
+              response.mutable_assignments(), response.mutable_next_page_token()));
+        } else {
+          ISMS_RETURN_IF_ERROR(Paginate(model.assignments(), request.page_size(),
+                                        request.page_token(), fingerprint, keep,
+                                        response.mutable_assignments(),
+                                        response.mutable_next_page_token()));
+        }
+        // Show each as it was recorded at the time asked about.
+        if (!when.current_record()) {
+          for (Assignment& listed : *response.mutable_assignments()) {
+            const Assignment* current = model.FindAssignment(listed.name());
+            if (current != nullptr) listed = *version(*current);
+          }
+        }
+        return response;
+      });
 }
 
 absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
@@ -100,18 +134,32 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
       call, request.assignment().role(),
       [&](const RoleModel& model, Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
         const v1::Assignment& wanted = request.assignment();
+        // A refusal names the appointment asked for.
+        m.attributes["principal"] = wanted.principal();
+        if (!wanted.scope().empty()) m.attributes["scope"] = wanted.scope();
+        m.field_changes = DiffFields(v1::Assignment(), wanted);
         ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, wanted.scope()));
+        const Principal* principal = model.FindPrincipal(wanted.principal());
+        if (wanted.principal() == call.caller.principal ||
+            (principal != nullptr &&
+             std::find(principal->members().begin(), principal->members().end(),
+                       call.caller.principal) != principal->members().end())) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "self-appointment rule: ", call.caller.principal, " may not appoint ",
+              wanted.principal() == call.caller.principal ? "themselves"
+                                                          : "a group they belong to"));
+        }
         const Role* role = model.FindRole(wanted.role());
         if (role == nullptr) return NotFound("assignment.role", wanted.role());
-        const Principal* principal = model.FindPrincipal(wanted.principal());
         if (principal == nullptr) return NotFound("assignment.principal", wanted.principal());
-        const auto now = ToProto(clock_.Now());
+        const absl::Time now = clock_.Now();
+        const auto now_proto = ToProto(now);
         assignment.set_name(absl::StrCat("assignments/", NewId()));
         assignment.set_role(wanted.role());
         assignment.set_principal(wanted.principal());
         assignment.set_scope(wanted.scope());
         *assignment.mutable_effective_from() =
-            wanted.has_effective_from() ? wanted.effective_from() : now;
+            wanted.has_effective_from() ? wanted.effective_from() : now_proto;
         if (wanted.has_effective_until()) {
           *assignment.mutable_effective_until() = wanted.effective_until();
           if (FromProto(assignment.effective_until()) <= FromProto(assignment.effective_from())) {
@@ -119,19 +167,42 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
                 "assignment.effective_until: must be after effective_from");
           }
         }
+        // Backdating changes what the register says about the past: it needs
+        // a reason and stays visible as recorded late.
+        if (FromProto(assignment.effective_from()) < now - options_.backdate_tolerance) {
+          if (wanted.late_justification().empty()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "backdating rule: assignment.effective_from lies more than ",
+                absl::FormatDuration(options_.backdate_tolerance),
+                " in the past; set late_justification to record it late"));
+          }
+          assignment.set_late_justification(wanted.late_justification());
+          assignment.set_recorded_late(true);
+        }
         assignment.set_waiver_justification(wanted.waiver_justification());
         assignment.set_appointed_by(call.caller.principal);
-        *assignment.mutable_create_time() = now;
-        // A refusal names the appointment asked for, not the name it would have had.
-        m.attributes["principal"] = assignment.principal();
-        if (!assignment.scope().empty()) m.attributes["scope"] = assignment.scope();
-        ISMS_RETURN_IF_ERROR(CheckAppointmentRules(model, *role, *principal, assignment));
+        *assignment.mutable_create_time() = now_proto;
+        *assignment.mutable_record_time() = now_proto;
+        bool waiver_needed = false;
+        ISMS_RETURN_IF_ERROR(
+            CheckAppointmentRules(model, *role, *principal, assignment, &waiver_needed));
+        if (waiver_needed) assignment.set_waiver_state(v1::WAIVER_STATE_PENDING);
         m.resource = assignment.name();
         SetEtag(assignment);
         m.changes.assignments.push_back(assignment);
+        m.field_changes = DiffFields(v1::Assignment(), assignment);
+        if (!waiver_needed) {
+          const std::string closed = ClosedBootstrapWindows(model, *role);
+          if (!closed.empty()) {
+            m.changes.settings[kBootstrapWindowsSetting] = closed;
+            m.attributes["bootstrap"] = "ended";
+          }
+        }
         m.description =
             absl::StrCat("appointed ", assignment.principal(), " to ", assignment.role(),
-                         assignment.scope().empty() ? "" : " for ", assignment.scope());
+                         assignment.scope().empty() ? "" : " for ", assignment.scope(),
+                         waiver_needed ? " (not in force until its waiver is approved)" : "",
+                         assignment.recorded_late() ? " (recorded late)" : "");
         if (!assignment.waiver_justification().empty()) {
           m.attributes["waiver_justification"] = assignment.waiver_justification();
         }
@@ -147,21 +218,28 @@ absl::StatusOr<v1::Assignment> RoleRegistry::RevokeAssignment(
   v1::Assignment revoked;
   ISMS_RETURN_IF_ERROR(Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
     const Assignment* current = model.FindAssignment(request.name());
+    if (current != nullptr) {
+      m.attributes["principal"] = current->principal();
+      m.attributes["role"] = current->role();
+    }
     ISMS_RETURN_IF_ERROR(
         Require(model, call, kManageAssignments, current == nullptr ? "" : current->scope()));
     if (current == nullptr) return NotFound("", request.name());
-    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
     const absl::Time now = clock_.Now();
+    ISMS_RETURN_IF_ERROR(RefuseDeputyAgainstHolder(model, call, *current, now));
+    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
     if (EndOf(*current) <= now) {
       return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already ended"));
     }
     revoked = Revoked(*current, now, call.caller.principal, request.reason());
+    *revoked.mutable_record_time() = ToProto(now);
+    SetEtag(revoked);
     m.changes.assignments.push_back(revoked);
-    // Delegations hang off the assignment: end them with it.
-    for (const auto& [name, delegation] : model.delegations()) {
-      if (delegation.assignment() != revoked.name() || EndOf(delegation) <= now) continue;
-      m.changes.delegations.push_back(Revoked(delegation, now, call.caller.principal));
-    }
+    m.field_changes = DiffFields(*current, revoked);
+    // Delegations hang off the assignment: end them with it, each named.
+    std::vector<std::string> ended;
+    EndDelegationsAfter(model, revoked, now, now, call.caller.principal, m.changes, ended);
+    if (!ended.empty()) m.attributes["ended_delegations"] = absl::StrJoin(ended, ",");
     m.description = absl::StrCat("revoked ", revoked.name(), " (", revoked.principal(), " as ",
                                  revoked.role(), ")");
     if (!request.reason().empty()) m.attributes["reason"] = request.reason();
@@ -170,127 +248,111 @@ absl::StatusOr<v1::Assignment> RoleRegistry::RevokeAssignment(
   return revoked;
 }
 
-absl::StatusOr<v1::Delegation> RoleRegistry::GetDelegation(
-    const CallInfo& call, const v1::GetDelegationRequest& request) const {
-  ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "delegations"));
-  absl::ReaderMutexLock read(&mu_);
-  const Delegation* delegation = model_.FindDelegation(request.name());
-  if (delegation == nullptr) return NotFound("", request.name());
-  return *delegation;
-}
-
-absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
-    const CallInfo& call, const v1::ListDelegationsRequest& request) const {
-  ISMS_RETURN_IF_ERROR(ValidateListDelegationsRequest(request));
-  const ActiveAtFilter active(request.has_active_at(), request.active_at());
-  const std::string fingerprint =
-      absl::StrCat("delegations|", request.assignment(), "|", request.delegator(), "|",
-                   request.delegate(), "|", active.fingerprint());
-  auto keep = [&](const Delegation& d) {
-    return (request.assignment().empty() || d.assignment() == request.assignment()) &&
-           (request.delegator().empty() || d.delegator() == request.delegator()) &&
-           (request.delegate().empty() || d.delegate() == request.delegate()) && active.Keeps(d);
-  };
-  v1::ListDelegationsResponse response;
-  absl::ReaderMutexLock read(&mu_);
-  if (!request.delegate().empty()) {  // Walk only the delegate's index entries.
-    ISMS_RETURN_IF_ERROR(PaginateCandidates(
-        model_.DelegationsTo(request.delegate()), request.page_size(), request.page_token(),
-        fingerprint, keep, response.mutable_delegations(), response.mutable_next_page_token()));
-  } else {
-    ISMS_RETURN_IF_ERROR(Paginate(model_.delegations(), request.page_size(), request.page_token(),
-                                  fingerprint, keep, response.mutable_delegations(),
-                                  response.mutable_next_page_token()));
+absl::StatusOr<v1::Assignment> RoleRegistry::CorrectAssignment(
+    const CallInfo& call, const v1::CorrectAssignmentRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "assignments"));
+  ISMS_RETURN_IF_ERROR(ValidateText("reason", request.reason(), kMaxLongTextLength, true));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime("effective_until", request.has_effective_until(),
+                                            request.effective_until()));
+  if (request.has_effective_until() == request.void_()) {
+    return absl::InvalidArgumentError(
+        "effective_until: set exactly one of effective_until and void");
   }
-  return response;
-}
-
-absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
-    const CallInfo& call, const v1::CreateDelegationRequest& request) {
-  ISMS_RETURN_IF_ERROR(ValidateNewDelegation(request.delegation()));
-  v1::Delegation delegation;
-  const v1::Delegation& wanted = request.delegation();
-  ISMS_RETURN_IF_ERROR(Mutate(
-      call, wanted.assignment(),
-      [&](const RoleModel& model, Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-        const Assignment* assignment = model.FindAssignment(wanted.assignment());
-        // Only the holder delegates, or an administrator of appointments.
-        if (assignment == nullptr || assignment->principal() != call.caller.principal) {
-          ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments,
-                                       assignment == nullptr ? "" : assignment->scope()));
-        }
-        if (assignment == nullptr) return NotFound("delegation.assignment", wanted.assignment());
-        const absl::Time now = clock_.Now();
-        if (EndOf(*assignment) <= now) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("delegation rule: ", assignment->name(), " has ended"));
-        }
-        const Principal* delegate = model.FindPrincipal(wanted.delegate());
-        if (delegate == nullptr) return NotFound("delegation.delegate", wanted.delegate());
-        if (delegate->state() != v1::PRINCIPAL_STATE_ACTIVE ||
-            delegate->kind() != v1::PRINCIPAL_KIND_PERSON ||
-            delegate->name() == assignment->principal()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "delegation rule: the delegate must be an active person other than the holder; ",
-              delegate->name(), " is not"));
-        }
-        const Role* role = model.FindRole(assignment->role());
-        if (role == nullptr) return NotFound("assignment.role", assignment->role());
-        if (!wanted.permission().empty() &&
-            !RoleOrDeputisedGrants(model, *role, wanted.permission())) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "delegation rule: ", role->name(), " does not grant ", wanted.permission()));
-        }
-        if (!wanted.responsibility().empty() &&
-            !HasResponsibility(*role, wanted.responsibility())) {
-          return absl::FailedPreconditionError(absl::StrCat("delegation rule: ", role->name(),
-                                                            " has no responsibility ",
-                                                            wanted.responsibility()));
-        }
-        delegation = wanted;
-        delegation.set_name(absl::StrCat("delegations/", NewId()));
-        delegation.set_delegator(assignment->principal());
-        if (!delegation.has_effective_from()) *delegation.mutable_effective_from() = ToProto(now);
-        if (FromProto(delegation.effective_until()) <= FromProto(delegation.effective_from())) {
-          return absl::InvalidArgumentError(
-              "delegation.effective_until: must be after effective_from");
-        }
-        delegation.clear_revoke_time();
-        delegation.clear_revoked_by();
-        *delegation.mutable_create_time() = ToProto(now);
-        SetEtag(delegation);
-        m.resource = delegation.name();
-        m.changes.delegations.push_back(delegation);
-        m.description = absl::StrCat(
-            delegation.delegator(), " delegated ",
-            delegation.permission().empty() ? delegation.responsibility() : delegation.permission(),
-            " of ", assignment->name(), " to ", delegation.delegate());
-        return absl::OkStatus();
-      }));
-  return delegation;
-}
-
-absl::StatusOr<v1::Delegation> RoleRegistry::RevokeDelegation(
-    const CallInfo& call, const v1::RevokeDelegationRequest& request) {
-  ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "delegations"));
-  v1::Delegation revoked;
+  v1::Assignment corrected;
   ISMS_RETURN_IF_ERROR(Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
-    const Delegation* current = model.FindDelegation(request.name());
-    if (current == nullptr || current->delegator() != call.caller.principal) {
-      ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
-    }
+    const Assignment* current = model.FindAssignment(request.name());
+    m.attributes["reason"] = request.reason();
+    ISMS_RETURN_IF_ERROR(
+        Require(model, call, kManageAssignments, current == nullptr ? "" : current->scope()));
     if (current == nullptr) return NotFound("", request.name());
-    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
     const absl::Time now = clock_.Now();
-    if (EndOf(*current) <= now) {
-      return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already ended"));
+    ISMS_RETURN_IF_ERROR(RefuseDeputyAgainstHolder(model, call, *current, now));
+    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
+    if (current->has_void_time()) {
+      return absl::FailedPreconditionError(absl::StrCat(current->name(), " is already void"));
     }
-    revoked = Revoked(*current, now, call.caller.principal);
-    m.changes.delegations.push_back(revoked);
-    m.description = absl::StrCat("revoked ", revoked.name());
+    corrected = *current;
+    absl::Time end;
+    if (request.void_()) {
+      *corrected.mutable_void_time() = ToProto(now);
+      end = absl::InfinitePast();
+    } else {
+      end = FromProto(request.effective_until());
+      if (end <= FromProto(current->effective_from()) || end >= EndOf(*current)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "correction rule: effective_until must lie after effective_from and before the "
+            "recorded end; a correction ends an assignment earlier, never later (use void to "
+            "record that it never was in force)"));
+      }
+      *corrected.mutable_effective_until() = request.effective_until();
+    }
+    corrected.set_corrected_by(call.caller.principal);
+    corrected.set_correction_reason(request.reason());
+    *corrected.mutable_record_time() = ToProto(now);
+    SetEtag(corrected);
+    m.changes.assignments.push_back(corrected);
+    m.field_changes = DiffFields(*current, corrected);
+    std::vector<std::string> ended;
+    EndDelegationsAfter(model, corrected, end, now, call.caller.principal, m.changes, ended);
+    if (!ended.empty()) m.attributes["ended_delegations"] = absl::StrJoin(ended, ",");
+    m.description = absl::StrCat("corrected ", corrected.name(), ": ",
+                                 request.void_() ? "void, never in force"
+                                                 : "ended at " + absl::FormatTime(end));
     return absl::OkStatus();
   }));
-  return revoked;
+  return corrected;
+}
+
+absl::StatusOr<v1::Assignment> RoleRegistry::DecideWaiver(const CallInfo& call,
+                                                          const v1::DecideWaiverRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "assignments"));
+  ISMS_RETURN_IF_ERROR(ValidateText("reason", request.reason(), kMaxLongTextLength, true));
+  v1::Assignment decided;
+  ISMS_RETURN_IF_ERROR(Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
+    const Assignment* current = model.FindAssignment(request.name());
+    m.attributes["decision"] = request.approve() ? "approve" : "reject";
+    ISMS_RETURN_IF_ERROR(
+        Require(model, call, kManageAssignments, current == nullptr ? "" : current->scope()));
+    if (current == nullptr) return NotFound("", request.name());
+    const std::string& decider = call.caller.principal;
+    const Principal* appointee = model.FindPrincipal(current->principal());
+    const bool in_appointee_group =
+        appointee != nullptr && std::find(appointee->members().begin(), appointee->members().end(),
+                                          decider) != appointee->members().end();
+    if (decider == current->principal() || decider == current->appointed_by() ||
+        in_appointee_group) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "waiver rule: the waiver of ", current->name(), " needs a principal other than the "
+          "appointee (", current->principal(), ") and the appointer (", current->appointed_by(),
+          ")"));
+    }
+    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
+    if (current->waiver_state() != v1::WAIVER_STATE_PENDING) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("waiver rule: ", current->name(), " has no pending waiver"));
+    }
+    const absl::Time now = clock_.Now();
+    decided = *current;
+    decided.set_waiver_state(request.approve() ? v1::WAIVER_STATE_APPROVED
+                                               : v1::WAIVER_STATE_REJECTED);
+    decided.set_waiver_decided_by(decider);
+    *decided.mutable_waiver_decide_time() = ToProto(now);
+    decided.set_waiver_decision_reason(request.reason());
+    *decided.mutable_record_time() = ToProto(now);
+    SetEtag(decided);
+    m.changes.assignments.push_back(decided);
+    m.field_changes = DiffFields(*current, decided);
+    const Role* role = model.FindRole(decided.role());
+    if (request.approve() && role != nullptr) {
+      const std::string closed = ClosedBootstrapWindows(model, *role);
+      if (!closed.empty()) m.changes.settings[kBootstrapWindowsSetting] = closed;
+    }
+    m.description = absl::StrCat(request.approve() ? "approved" : "rejected", " the waiver of ",
+                                 decided.name(), " (", decided.principal(), " as ", decided.role(),
+                                 ")");
+    return absl::OkStatus();
+  }));
+  return decided;
 }
 
 }  // namespace isms::role

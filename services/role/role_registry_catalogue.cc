@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/etag.h"
 #include "common/api/field_mask.h"
+#include "common/audit/field_changes.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
@@ -10,6 +11,8 @@
 #include "services/role/paginate.h"
 #include "services/role/role_registry.h"
 #include "services/role/role_validation.h"
+#include "services/role/segregation.h"
+#include "services/role/statutory_rules.h"
 
 namespace isms::role {
 namespace {
@@ -51,26 +54,44 @@ absl::Status RoleNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(name, " not found"));
 }
 
+// PermissionDenied when the caller holds `role_name` (through any path) or
+// deputises for it: nobody changes the rules of a role they hold.
+absl::Status RefuseOwnRole(const RoleModel& model, const CallInfo& call,
+                           absl::string_view role_name, absl::Time now) {
+  std::optional<HeldRole> held =
+      FindHeldRole(model, call.caller.principal, role_name, TimePoint{now});
+  if (!held.has_value()) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("self-raise rule: ", call.caller.principal, " holds ", role_name, " through ",
+                   held->via, " and may not change that role's rules"));
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Role> RoleRegistry::GetRole(const CallInfo& call,
                                                const v1::GetRoleRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "roles"));
-  absl::ReaderMutexLock read(&mu_);
-  const v1::Role* role = model_.FindRole(request.name());
-  if (role == nullptr) return RoleNotFound(request.name());
-  return *role;
+  return Read<v1::Role>(
+      call, request.name(), [](const RoleModel&) { return absl::OkStatus(); },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::Role> {
+        const v1::Role* role = model.FindRole(request.name());
+        if (role == nullptr) return RoleNotFound(request.name());
+        return *role;
+      });
 }
 
 absl::StatusOr<v1::ListRolesResponse> RoleRegistry::ListRoles(
     const CallInfo& call, const v1::ListRolesRequest& request) const {
-  v1::ListRolesResponse response;
-  absl::ReaderMutexLock read(&mu_);
-  ISMS_RETURN_IF_ERROR(Paginate(
-      model_.roles(), request.page_size(), request.page_token(), "roles",
-      [](const v1::Role&) { return true; }, response.mutable_roles(),
-      response.mutable_next_page_token()));
-  return response;
+  return Read<v1::ListRolesResponse>(
+      call, "roles", [](const RoleModel&) { return absl::OkStatus(); },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::ListRolesResponse> {
+        v1::ListRolesResponse response;
+        ISMS_RETURN_IF_ERROR(Paginate(
+            model.roles(), request.page_size(), request.page_token(), "roles",
+            [](const v1::Role&) { return true; }, response.mutable_roles(),
+            response.mutable_next_page_token()));
+        return response;
+      });
 }
 
 absl::StatusOr<v1::Role> RoleRegistry::CreateRole(const CallInfo& call,
@@ -80,16 +101,19 @@ absl::StatusOr<v1::Role> RoleRegistry::CreateRole(const CallInfo& call,
   role.set_name(absl::StrCat("roles/", request.role_id()));
   ISMS_RETURN_IF_ERROR(ValidateRole(role, "role"));
   ISMS_RETURN_IF_ERROR(Mutate(call, role.name(), [&](const RoleModel& model, Mutation& m) {
+    m.field_changes = DiffFields(v1::Role(), role);
     ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
     if (model.FindRole(role.name()) != nullptr) {
       return absl::AlreadyExistsError(absl::StrCat(role.name(), " already exists"));
     }
+    ISMS_RETURN_IF_ERROR(CheckStatutoryRules(role));
     ISMS_RETURN_IF_ERROR(CheckReferences(model, role));
     role.set_code(RoleCode(role.name()));
     *role.mutable_create_time() = ToProto(clock_.Now());
     *role.mutable_update_time() = role.create_time();
     SetEtag(role);
     m.changes.roles.push_back(role);
+    m.field_changes = DiffFields(v1::Role(), role);
     m.description = absl::StrCat("created ", role.name());
     return absl::OkStatus();
   }));
@@ -103,17 +127,26 @@ absl::StatusOr<v1::Role> RoleRegistry::UpdateRole(const CallInfo& call,
   v1::Role updated;
   ISMS_RETURN_IF_ERROR(
       Mutate(call, request.role().name(), [&](const RoleModel& model, Mutation& m) {
-        ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+        m.attributes["update_mask"] = MaskPaths(request.update_mask());
         const v1::Role* current = model.FindRole(request.role().name());
+        {
+          v1::Role asked = current == nullptr ? v1::Role() : *current;
+          ApplyUpdateMask(request.role(), request.update_mask(), &asked);
+          m.field_changes = DiffFields(current == nullptr ? v1::Role() : *current, asked);
+        }
+        ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+        ISMS_RETURN_IF_ERROR(RefuseOwnRole(model, call, request.role().name(), clock_.Now()));
         if (current == nullptr) return RoleNotFound(request.role().name());
         ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.role().etag(), current->etag()));
         updated = *current;
         ApplyUpdateMask(request.role(), request.update_mask(), &updated);
         ISMS_RETURN_IF_ERROR(ValidateRole(updated, "role"));
+        ISMS_RETURN_IF_ERROR(CheckStatutoryRules(updated));
         ISMS_RETURN_IF_ERROR(CheckReferences(model, updated));
         *updated.mutable_update_time() = ToProto(clock_.Now());
         SetEtag(updated);
         m.changes.roles.push_back(updated);
+        m.field_changes = DiffFields(*current, updated);
         m.description =
             absl::StrCat("updated ", updated.name(), " fields ", MaskPaths(request.update_mask()));
         return absl::OkStatus();
@@ -125,9 +158,15 @@ absl::Status RoleRegistry::DeleteRole(const CallInfo& call, const v1::DeleteRole
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "roles"));
   return Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
     ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+    ISMS_RETURN_IF_ERROR(RefuseOwnRole(model, call, request.name(), clock_.Now()));
     const v1::Role* role = model.FindRole(request.name());
     if (role == nullptr) return RoleNotFound(request.name());
     ISMS_RETURN_IF_ERROR(CheckEtag(role->name(), request.etag(), role->etag()));
+    if (IsStatutoryRole(role->name())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("statutory rule: ", role->name(), " is required by the seeds' mandatory "
+                       "requirements and cannot be deleted"));
+    }
     const absl::Time now = clock_.Now();
     for (const Assignment* assignment : model.AssignmentsOfRole(role->name())) {
       if (EndOf(*assignment) > now) {
@@ -142,6 +181,7 @@ absl::Status RoleRegistry::DeleteRole(const CallInfo& call, const v1::DeleteRole
           absl::StrCat("reference rule: ", role->name(), " is referred to by ", referrer));
     }
     m.changes.deleted_roles.push_back(role->name());
+    m.field_changes = DiffFields(*role, v1::Role());
     m.description = absl::StrCat("deleted ", role->name());
     return absl::OkStatus();
   });

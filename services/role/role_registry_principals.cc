@@ -6,12 +6,14 @@
 #include "absl/strings/str_join.h"
 #include "common/api/etag.h"
 #include "common/api/field_mask.h"
+#include "common/audit/field_changes.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
 #include "services/role/paginate.h"
 #include "services/role/role_registry.h"
 #include "services/role/role_validation.h"
+#include "services/role/segregation.h"
 
 namespace isms::role {
 namespace {
@@ -33,28 +35,50 @@ absl::Status CheckMembers(const RoleModel& model, const v1::Principal& group) {
   return absl::OkStatus();
 }
 
+// True when `principal` holds, or will hold, a role through an assignment
+// that has not ended by `now`, or gave a delegation still running.
+bool HoldsAnyRole(const RoleModel& model, absl::string_view principal, absl::Time now) {
+  for (const Assignment* assignment : model.AssignmentsOfPrincipal(principal)) {
+    if (EndOf(*assignment) > now && !assignment->has_void_time()) return true;
+  }
+  return false;
+}
+
+bool MaskTouches(const google::protobuf::FieldMask& mask, absl::string_view field) {
+  return std::find(mask.paths().begin(), mask.paths().end(), field) != mask.paths().end();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Principal> RoleRegistry::GetPrincipal(
     const CallInfo& call, const v1::GetPrincipalRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "principals"));
-  absl::ReaderMutexLock read(&mu_);
-  const v1::Principal* principal = model_.FindPrincipal(request.name());
-  if (principal == nullptr) return PrincipalNotFound(request.name());
-  return *principal;
+  return Read<v1::Principal>(
+      call, request.name(),
+      [&](const RoleModel& model) { return RequireRead(model, call, request.name()); },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::Principal> {
+        const v1::Principal* principal = model.FindPrincipal(request.name());
+        if (principal == nullptr) return PrincipalNotFound(request.name());
+        return *principal;
+      });
 }
 
 absl::StatusOr<v1::ListPrincipalsResponse> RoleRegistry::ListPrincipals(
     const CallInfo& call, const v1::ListPrincipalsRequest& request) const {
-  v1::ListPrincipalsResponse response;
   const bool show_left = request.show_left();
-  absl::ReaderMutexLock read(&mu_);
-  ISMS_RETURN_IF_ERROR(Paginate(
-      model_.principals(), request.page_size(), request.page_token(),
-      absl::StrCat("principals|show_left=", show_left),
-      [&](const v1::Principal& p) { return show_left || p.state() != v1::PRINCIPAL_STATE_LEFT; },
-      response.mutable_principals(), response.mutable_next_page_token()));
-  return response;
+  return Read<v1::ListPrincipalsResponse>(
+      call, "principals", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
+      [&](const RoleModel& model) -> absl::StatusOr<v1::ListPrincipalsResponse> {
+        v1::ListPrincipalsResponse response;
+        ISMS_RETURN_IF_ERROR(Paginate(
+            model.principals(), request.page_size(), request.page_token(),
+            absl::StrCat("principals|show_left=", show_left),
+            [&](const v1::Principal& p) {
+              return show_left || p.state() != v1::PRINCIPAL_STATE_LEFT;
+            },
+            response.mutable_principals(), response.mutable_next_page_token()));
+        return response;
+      });
 }
 
 absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
@@ -64,17 +88,28 @@ absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
   principal.set_name(absl::StrCat("principals/", request.principal_id()));
   ISMS_RETURN_IF_ERROR(ValidatePrincipal(principal, "principal"));
   ISMS_RETURN_IF_ERROR(Mutate(call, principal.name(), [&](const RoleModel& model, Mutation& m) {
+    m.field_changes = DiffFields(v1::Principal(), principal);
     ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
+    if (principal.name() == call.caller.principal ||
+        std::find(principal.members().begin(), principal.members().end(),
+                  call.caller.principal) != principal.members().end()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "self-raise rule: ", call.caller.principal, " may not create a record of, or a group "
+          "with, themselves"));
+    }
     if (model.FindPrincipal(principal.name()) != nullptr) {
       return absl::AlreadyExistsError(absl::StrCat(principal.name(), " already exists"));
     }
     ISMS_RETURN_IF_ERROR(CheckMembers(model, principal));
+    const auto now = ToProto(clock_.Now());
     principal.set_state(v1::PRINCIPAL_STATE_ACTIVE);
     principal.clear_left_time();
-    *principal.mutable_create_time() = ToProto(clock_.Now());
-    *principal.mutable_update_time() = principal.create_time();
+    *principal.mutable_create_time() = now;
+    *principal.mutable_update_time() = now;
+    *principal.mutable_record_time() = now;
     SetEtag(principal);
     m.changes.principals.push_back(principal);
+    m.field_changes = DiffFields(v1::Principal(), principal);
     m.description = absl::StrCat("created ", principal.name());
     return absl::OkStatus();
   }));
@@ -87,24 +122,81 @@ absl::StatusOr<v1::Principal> RoleRegistry::UpdatePrincipal(
       ValidateResourceName("principal.name", request.principal().name(), "principals"));
   ISMS_RETURN_IF_ERROR(ValidatePrincipalUpdateMask(request.update_mask()));
   v1::Principal updated;
-  ISMS_RETURN_IF_ERROR(
-      Mutate(call, request.principal().name(), [&](const RoleModel& model, Mutation& m) {
-        ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
-        const v1::Principal* current = model.FindPrincipal(request.principal().name());
-        if (current == nullptr) return PrincipalNotFound(request.principal().name());
-        ISMS_RETURN_IF_ERROR(
-            CheckEtag(current->name(), request.principal().etag(), current->etag()));
-        updated = *current;
-        ApplyUpdateMask(request.principal(), request.update_mask(), &updated);
-        ISMS_RETURN_IF_ERROR(ValidatePrincipal(updated, "principal"));
-        ISMS_RETURN_IF_ERROR(CheckMembers(model, updated));
-        *updated.mutable_update_time() = ToProto(clock_.Now());
-        SetEtag(updated);
-        m.changes.principals.push_back(updated);
-        m.description =
-            absl::StrCat("updated ", updated.name(), " fields ", MaskPaths(request.update_mask()));
-        return absl::OkStatus();
-      }));
+  const google::protobuf::FieldMask& mask = request.update_mask();
+  ISMS_RETURN_IF_ERROR(Mutate(call, request.principal().name(), [&](const RoleModel& model,
+                                                                    Mutation& m) {
+    m.attributes["update_mask"] = MaskPaths(mask);
+    const v1::Principal* current = model.FindPrincipal(request.principal().name());
+    {
+      v1::Principal asked = current == nullptr ? v1::Principal() : *current;
+      ApplyUpdateMask(request.principal(), mask, &asked);
+      m.field_changes = DiffFields(current == nullptr ? v1::Principal() : *current, asked);
+    }
+    ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
+    const bool touches_authority = MaskTouches(mask, "board_level") ||
+                                   MaskTouches(mask, "members") || MaskTouches(mask, "kind");
+    if (touches_authority && request.principal().name() == call.caller.principal) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("self-raise rule: ", call.caller.principal,
+                       " may not change their own board level, kind or memberships"));
+    }
+    if (MaskTouches(mask, "members") &&
+        std::find(request.principal().members().begin(), request.principal().members().end(),
+                  call.caller.principal) != request.principal().members().end() &&
+        (current == nullptr ||
+         std::find(current->members().begin(), current->members().end(),
+                   call.caller.principal) == current->members().end())) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "self-raise rule: ", call.caller.principal, " may not add themselves to a group"));
+    }
+    const absl::Time now = clock_.Now();
+    // Managing people does not reach into roles: changing a role holder's
+    // authority-bearing fields needs the assignments permission as well.
+    if (touches_authority && HoldsAnyRole(model, request.principal().name(), now)) {
+      ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+    }
+    if (current == nullptr) return PrincipalNotFound(request.principal().name());
+    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.principal().etag(), current->etag()));
+    updated = *current;
+    ApplyUpdateMask(request.principal(), mask, &updated);
+    ISMS_RETURN_IF_ERROR(ValidatePrincipal(updated, "principal"));
+    ISMS_RETURN_IF_ERROR(CheckMembers(model, updated));
+    // Segregation of duties: a new member now holds the group's roles.
+    if (MaskTouches(mask, "members")) {
+      std::vector<HeldRole> group_roles;
+      for (const Assignment* assignment : model.AssignmentsOfPrincipal(updated.name())) {
+        const Role* role = model.FindRole(assignment->role());
+        if (role == nullptr || EndOf(*assignment) <= now || assignment->has_void_time()) continue;
+        for (HeldRole& held : RoleWithDeputised(model, *role,
+                                                absl::StrCat(assignment->name(), " via group ",
+                                                             updated.name()),
+                                                assignment)) {
+          group_roles.push_back(std::move(held));
+        }
+      }
+      for (const std::string& member : updated.members()) {
+        if (std::find(current->members().begin(), current->members().end(), member) !=
+            current->members().end()) {
+          continue;
+        }
+        std::optional<Conflict> conflict = FindConflict(
+            model, group_roles, HeldRolesInPeriod(model, member, now, absl::InfiniteFuture()));
+        if (conflict.has_value()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "segregation-of-duties rule: adding ", member, " to ", updated.name(), " gives ",
+              conflict->held.role, ", which conflicts with ", conflict->other.role,
+              " held through ", conflict->other.via));
+        }
+      }
+    }
+    *updated.mutable_update_time() = ToProto(now);
+    *updated.mutable_record_time() = ToProto(now);
+    SetEtag(updated);
+    m.changes.principals.push_back(updated);
+    m.field_changes = DiffFields(*current, updated);
+    m.description = absl::StrCat("updated ", updated.name(), " fields ", MaskPaths(mask));
+    return absl::OkStatus();
+  }));
   return updated;
 }
 
@@ -114,28 +206,51 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
   v1::MarkPrincipalLeftResponse response;
   ISMS_RETURN_IF_ERROR(Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
     ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
+    const absl::Time now = clock_.Now();
+    if (HoldsAnyRole(model, request.name(), now)) {
+      ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+    }
     const v1::Principal* current = model.FindPrincipal(request.name());
     if (current == nullptr) return PrincipalNotFound(request.name());
     if (current->state() == v1::PRINCIPAL_STATE_LEFT) {
       return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already left"));
     }
-    const absl::Time now = clock_.Now();
     const auto now_proto = ToProto(now);
     v1::Principal left = *current;
     left.set_state(v1::PRINCIPAL_STATE_LEFT);
     *left.mutable_left_time() = now_proto;
     *left.mutable_update_time() = now_proto;
+    *left.mutable_record_time() = now_proto;
     SetEtag(left);
     m.changes.principals.push_back(left);
+    m.field_changes = DiffFields(*current, left);
     *response.mutable_principal() = left;
 
-    std::vector<std::string> ended_names;
+    std::vector<std::string> ended_assignments;
+    std::vector<std::string> ended_delegations;
+    auto end_delegation = [&](const Delegation& delegation) {
+      if (EndOf(delegation) <= now) return;
+      for (const Delegation& already : m.changes.delegations) {
+        if (already.name() == delegation.name()) return;
+      }
+      Delegation ended = Revoked(delegation, now, call.caller.principal);
+      *ended.mutable_record_time() = now_proto;
+      SetEtag(ended);
+      m.changes.delegations.push_back(ended);
+      *response.add_ended_delegations() = ended;
+      ended_delegations.push_back(ended.name());
+    };
     for (const Assignment* held : model.AssignmentsOfPrincipal(current->name())) {
       if (EndOf(*held) <= now) continue;
-      const Assignment ended = Revoked(*held, now, call.caller.principal, "principal left");
+      Assignment ended = Revoked(*held, now, call.caller.principal, "principal left");
+      *ended.mutable_record_time() = now_proto;
+      SetEtag(ended);
       m.changes.assignments.push_back(ended);
       *response.add_ended_assignments() = ended;
-      ended_names.push_back(ended.name());
+      ended_assignments.push_back(ended.name());
+      for (const Delegation* delegation : model.DelegationsOf(held->name())) {
+        end_delegation(*delegation);
+      }
       // Vacant if nobody else holds the role for that scope now.
       if (IsActiveAt(*held, now)) {
         std::vector<std::string> holders = model.HoldersAt(held->role(), held->scope(), now);
@@ -147,19 +262,18 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
         }
       }
     }
-    for (const auto& [name, delegation] : model.delegations()) {
-      if (EndOf(delegation) <= now) continue;
-      if (delegation.delegator() != current->name() && delegation.delegate() != current->name()) {
-        continue;
-      }
-      const Delegation ended = Revoked(delegation, now, call.caller.principal);
-      m.changes.delegations.push_back(ended);
-      *response.add_ended_delegations() = ended;
+    for (const Delegation* delegation : model.DelegationsTo(current->name())) {
+      end_delegation(*delegation);
     }
     m.description =
         absl::StrCat(current->name(), " left; ended ", response.ended_assignments_size(),
                      " assignment(s) and ", response.ended_delegations_size(), " delegation(s)");
-    if (!ended_names.empty()) m.attributes["ended_assignments"] = absl::StrJoin(ended_names, ",");
+    if (!ended_assignments.empty()) {
+      m.attributes["ended_assignments"] = absl::StrJoin(ended_assignments, ",");
+    }
+    if (!ended_delegations.empty()) {
+      m.attributes["ended_delegations"] = absl::StrJoin(ended_delegations, ",");
+    }
     return absl::OkStatus();
   }));
   return response;

@@ -10,18 +10,21 @@
 
 namespace isms::role {
 
-// Durable storage of the role service's resources and its audit outbox.
-// Implementations are thread-safe.
+// Durable storage of the role service's resources, their history (every
+// version ever written, with when it was recorded), its settings and its
+// audit outbox. Implementations are thread-safe.
 class RoleStore {
  public:
   virtual ~RoleStore() = default;
 
-  // Every stored resource, as one change set without events.
-  virtual absl::StatusOr<ChangeSet> LoadAll() = 0;
+  // Every stored resource and setting, as one change set without events,
+  // and the history in the order it was recorded.
+  virtual absl::StatusOr<StoredState> LoadAll() = 0;
 
-  // Writes all of `changes`, resources and outbox events, in one durable
-  // transaction: when this returns OK the changes survive a crash; otherwise
-  // none of them was made.
+  // Writes all of `changes` (resources, one history row per resource at
+  // changes.record_time, settings, outbox events) in one durable
+  // transaction: when this returns OK the changes survive a crash;
+  // otherwise none of them was made.
   virtual absl::Status Commit(const ChangeSet& changes) = 0;
 
   // Outbox events with sequence numbers above `after`, oldest first.

@@ -1,5 +1,6 @@
 #include "services/role/role_validation.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -79,6 +80,23 @@ absl::Status ValidateRole(const Role& role, absl::string_view prefix) {
       return absl::InvalidArgumentError(
           absl::StrCat(at, ".id: duplicate id ", responsibility.id()));
     }
+    ISMS_RETURN_IF_ERROR(
+        ValidateCount(absl::StrCat(at, ".permissions"), responsibility.permissions_size()));
+    for (int j = 0; j < responsibility.permissions_size(); ++j) {
+      const std::string field = absl::StrCat(at, ".permissions[", j, "]");
+      const std::string& permission = responsibility.permissions(j);
+      ISMS_RETURN_IF_ERROR(ValidatePermission(field, permission));
+      if (std::find(role.permissions().begin(), role.permissions().end(), permission) ==
+          role.permissions().end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": ", permission, " is not among the role's permissions"));
+      }
+      if (permission == "isms.roles.manage" || permission == "isms.principals.manage" ||
+          permission == "isms.assignments.manage") {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": management permissions are never delegable"));
+      }
+    }
   }
   ISMS_RETURN_IF_ERROR(ValidateRoleNames(Field(prefix, "accountable_to"), role.accountable_to()));
   ISMS_RETURN_IF_ERROR(
@@ -157,8 +175,26 @@ absl::Status ValidateNewAssignment(const Assignment& assignment) {
       FromProto(assignment.effective_until()) <= FromProto(assignment.effective_from())) {
     return absl::InvalidArgumentError("assignment.effective_until: must be after effective_from");
   }
+  ISMS_RETURN_IF_ERROR(ValidateText("assignment.late_justification",
+                                    assignment.late_justification(), kMaxLongTextLength, false));
   return ValidateText("assignment.waiver_justification", assignment.waiver_justification(),
                       kMaxLongTextLength, false);
+}
+
+absl::Status ValidateNewAbsence(const isms::role::v1::Absence& absence) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("absence.principal", absence.principal(), "principals"));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime("absence.effective_from", absence.has_effective_from(),
+                                            absence.effective_from()));
+  if (!absence.has_effective_until()) {
+    return absl::InvalidArgumentError("absence.effective_until: required; absences end");
+  }
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalTime("absence.effective_until", true, absence.effective_until()));
+  if (absence.has_effective_from() &&
+      FromProto(absence.effective_until()) <= FromProto(absence.effective_from())) {
+    return absl::InvalidArgumentError("absence.effective_until: must be after effective_from");
+  }
+  return ValidateText("absence.reason", absence.reason(), kMaxLongTextLength, false);
 }
 
 absl::Status ValidateNewDelegation(const Delegation& delegation) {
@@ -220,6 +256,8 @@ absl::Status ValidateListAssignmentsRequest(const isms::role::v1::ListAssignment
   if (!request.scope().empty()) {
     ISMS_RETURN_IF_ERROR(ValidateAnyResourceName("scope", request.scope()));
   }
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalTime("as_recorded_at", request.has_as_recorded_at(), request.as_recorded_at()));
   return ValidateOptionalTime("active_at", request.has_active_at(), request.active_at());
 }
 
@@ -240,6 +278,9 @@ absl::Status ValidateCheckRequest(const isms::role::v1::CheckPermissionRequest& 
   if (!request.resource().empty()) {
     ISMS_RETURN_IF_ERROR(ValidateAnyResourceName(Field(prefix, "resource"), request.resource()));
   }
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime(Field(prefix, "as_recorded_at"),
+                                            request.has_as_recorded_at(),
+                                            request.as_recorded_at()));
   return ValidateOptionalTime(Field(prefix, "check_time"), request.has_check_time(),
                               request.check_time());
 }

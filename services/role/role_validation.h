@@ -22,6 +22,9 @@ absl::Status ValidatePrincipal(const isms::role::v1::Principal& principal,
 // The caller-set fields of an assignment to create.
 absl::Status ValidateNewAssignment(const isms::role::v1::Assignment& assignment);
 
+// The caller-set fields of an absence to record.
+absl::Status ValidateNewAbsence(const isms::role::v1::Absence& absence);
+
 // The caller-set fields of a delegation to create.
 absl::Status ValidateNewDelegation(const isms::role::v1::Delegation& delegation);
 

@@ -18,7 +18,7 @@ class SqliteRoleStore final : public RoleStore {
   // Opens (creating if needed) the database at `path` and migrates it.
   static absl::StatusOr<std::unique_ptr<SqliteRoleStore>> Open(const std::string& path);
 
-  absl::StatusOr<ChangeSet> LoadAll() override;
+  absl::StatusOr<StoredState> LoadAll() override;
   absl::Status Commit(const ChangeSet& changes) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) override;
 

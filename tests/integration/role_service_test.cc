@@ -50,9 +50,11 @@ class RoleServiceTest : public ::testing::Test {
     std::ofstream tokens(TokenFile());
     tokens << Sha256Hex(kRootToken) << " principal principals/root\n"
            << Sha256Hex(kReaderToken) << " principal principals/reader\n"
-           << Sha256Hex(kGatewayToken) << " service services/gateway\n";
+           << Sha256Hex(kGatewayToken) << " service services/gateway on-behalf-of\n";
     tokens.close();
     StartServer();
+    // Callers must be in the register: the bootstrap principal adds the reader.
+    ASSERT_TRUE(CreatePerson("reader").ok());
   }
 
   std::string TokenFile() const { return dir_.path() + "/tokens"; }
@@ -191,7 +193,15 @@ TEST_F(RoleServiceTest, WritesFollowTheCallersRolesAndServicesActOnBehalf) {
   EXPECT_THAT(CreatePerson("bob", kReaderToken), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
   EXPECT_THAT(CreatePerson("bob", kGatewayToken, "principals/reader"),
               GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
-  EXPECT_TRUE(CreatePerson("bob", kGatewayToken, "principals/root").ok());
+  // A service never acts for the bootstrap principal, nor for someone not in
+  // the register; a principal token never acts for anyone else.
+  EXPECT_THAT(CreatePerson("bob", kGatewayToken, "principals/root"),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(CreatePerson("bob", kGatewayToken, "principals/ghost"),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(CreatePerson("bob", kReaderToken, "principals/root"),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_TRUE(CreatePerson("bob").ok());
   EXPECT_THAT(CreatePerson("bob"), GrpcCodeIs(grpc::StatusCode::ALREADY_EXISTS));
 }
 
@@ -403,7 +413,7 @@ TEST_F(RoleServiceTest, EveryAcknowledgedWriteSurvivesKillNine) {
   StartServer();
   for (const std::string& id : acknowledged) {
     grpc::ClientContext context;
-    Prepare(context, kReaderToken);
+    Prepare(context, kRootToken);
     v1::GetPrincipalRequest request;
     request.set_name(absl::StrCat("principals/", id));
     v1::Principal principal;

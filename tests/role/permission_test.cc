@@ -53,10 +53,11 @@ TEST_F(PermissionTest, DeputyActsForTheRoleItDeputises) {
   MustAppoint("roles/dsiro", "principals/dave");
   const auto response = Check("principals/dave", "isms.risks.accept");
   EXPECT_TRUE(response.allowed());
-  ASSERT_EQ(response.chain_size(), 2);
+  ASSERT_EQ(response.chain_size(), 3);
   EXPECT_EQ(response.chain(1).kind(), v1::DecisionStep::KIND_DEPUTY);
   EXPECT_EQ(response.chain(1).resource(), "roles/siro");
-  EXPECT_THAT(response.explanation(), HasSubstr("deputises for roles/siro"));
+  EXPECT_EQ(response.chain(2).kind(), v1::DecisionStep::KIND_VACANCY);
+  EXPECT_THAT(response.explanation(), HasSubstr("deputises for roles/siro while roles/siro is vacant"));
 }
 
 TEST_F(PermissionTest, GroupMembersHoldTheGroupsRole) {
@@ -135,7 +136,7 @@ TEST_F(PermissionTest, ListDelegationsFiltersByDelegateDelegatorAndTime) {
   EXPECT_EQ(count(to_bob), 0);
 }
 
-TEST_F(PermissionTest, OnlyTheHolderOrAManagerMayDelegate) {
+TEST_F(PermissionTest, OnlyTheHolderMayDelegateNotAManagerNorADelegate) {
   AddPerson("dan");
   AddPerson("bob");
   AddPerson("eve");
@@ -143,6 +144,16 @@ TEST_F(PermissionTest, OnlyTheHolderOrAManagerMayDelegate) {
   EXPECT_THAT(Delegate("principals/eve", iao, "principals/bob", "isms.assets.transfers.approve",
                        clock_.Now() + absl::Hours(1)),
               StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Delegate("principals/admin", iao, "principals/bob", "isms.assets.transfers.approve",
+                       clock_.Now() + absl::Hours(1)),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("only the holder")));
+  // Re-delegation: bob, once a delegate, still does not hold the assignment.
+  ASSERT_TRUE(Delegate("principals/dan", iao, "principals/bob", "isms.assets.transfers.approve",
+                       clock_.Now() + absl::Hours(1))
+                  .ok());
+  EXPECT_THAT(Delegate("principals/bob", iao, "principals/eve", "isms.assets.transfers.approve",
+                       clock_.Now() + absl::Hours(1)),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("only the holder")));
   EXPECT_THAT(Delegate("principals/dan", iao, "principals/bob", "isms.risks.accept",
                        clock_.Now() + absl::Hours(1)),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("delegation rule")));

@@ -26,6 +26,7 @@ void RegistryTestBase::SetUp() {
   appoint.mutable_assignment()->set_role("roles/ism");
   appoint.mutable_assignment()->set_principal("principals/admin");
   *appoint.mutable_assignment()->mutable_effective_from() = ToProto(Day(2025, 1, 1));
+  appoint.mutable_assignment()->set_late_justification("appointed on paper before the register");
   auto appointed = registry_->CreateAssignment(As("principals/root"), appoint);
   ASSERT_TRUE(appointed.ok()) << appointed.status();
 }

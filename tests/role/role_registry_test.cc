@@ -186,6 +186,7 @@ TEST_F(RoleRegistryTest, WhoWasTheSiroOnFirstMarch) {
   alice.mutable_assignment()->set_principal("principals/alice");
   *alice.mutable_assignment()->mutable_effective_from() = ToProto(Day(2025, 6, 1));
   *alice.mutable_assignment()->mutable_effective_until() = ToProto(Day(2026, 2, 15));
+  alice.mutable_assignment()->set_late_justification("board minute 2025-17, entered late");
   ASSERT_TRUE(registry_->CreateAssignment(Admin(), alice).ok());
   v1::CreateAssignmentRequest carol = alice;
   carol.mutable_assignment()->set_principal("principals/carol");

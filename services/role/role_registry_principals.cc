@@ -90,12 +90,9 @@ absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
   ISMS_RETURN_IF_ERROR(Mutate(call, principal.name(), [&](const RoleModel& model, Mutation& m) {
     m.field_changes = DiffFields(v1::Principal(), principal);
     ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
-    if (principal.name() == call.caller.principal ||
-        std::find(principal.members().begin(), principal.members().end(),
-                  call.caller.principal) != principal.members().end()) {
+    if (principal.name() == call.caller.principal) {
       return absl::PermissionDeniedError(absl::StrCat(
-          "self-raise rule: ", call.caller.principal, " may not create a record of, or a group "
-          "with, themselves"));
+          "self-raise rule: ", call.caller.principal, " may not create their own record"));
     }
     if (model.FindPrincipal(principal.name()) != nullptr) {
       return absl::AlreadyExistsError(absl::StrCat(principal.name(), " already exists"));

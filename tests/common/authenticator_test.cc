@@ -17,7 +17,9 @@ class AuthenticatorTest : public ::testing::Test {
   void SetUp() override {
     auto auth = Authenticator::FromText(
         absl::StrCat("# tokens\n", Sha256Hex("alice-token"), " principal principals/alice\n",
-                     Sha256Hex("gateway-token"), " service services/gateway  # the gateway\n"));
+                     Sha256Hex("gateway-token"),
+                     " service services/gateway on-behalf-of check-permissions  # the gateway\n",
+                     Sha256Hex("batch-token"), " service services/batch\n"));
     ASSERT_TRUE(auth.ok()) << auth.status();
     auth_ = *std::move(auth);
   }
@@ -70,6 +72,28 @@ TEST_F(AuthenticatorTest, ServiceWithoutOnBehalfActsAsItself) {
 TEST_F(AuthenticatorTest, PrincipalMayNotActOnBehalfOfAnother) {
   EXPECT_THAT(auth_->Authenticate("Bearer alice-token", "principals/bob"),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("x-isms-on-behalf-of")));
+}
+
+TEST_F(AuthenticatorTest, ServiceActsOnBehalfOnlyWithTheCapability) {
+  auto gateway = auth_->Authenticate("Bearer gateway-token", "principals/bob");
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  EXPECT_TRUE(gateway->Has(kCapabilityCheckPermissions));
+  Caller identified;
+  EXPECT_THAT(auth_->Authenticate("Bearer batch-token", "principals/bob", &identified),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("on-behalf-of")));
+  // The refused caller is still named, so the refusal can be audited.
+  EXPECT_EQ(identified.actor, "services/batch");
+  EXPECT_THAT(auth_->Authenticate("Bearer alice-token", "principals/bob", &identified),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("principals/bob")));
+  EXPECT_EQ(identified.actor, "principals/alice");
+}
+
+TEST_F(AuthenticatorTest, UnknownCapabilityOrCapabilityOfAPrincipalIsRefused) {
+  EXPECT_THAT(Authenticator::FromText(absl::StrCat(Sha256Hex("x"), " service services/x root\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown capability")));
+  EXPECT_THAT(Authenticator::FromText(
+                  absl::StrCat(Sha256Hex("x"), " principal principals/x on-behalf-of\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1")));
 }
 
 TEST_F(AuthenticatorTest, MalformedOnBehalfOfIsInvalid) {

@@ -70,6 +70,38 @@ absl::StatusOr<v1::Assignment> RegistryTestBase::Appoint(const std::string& role
   return registry_->CreateAssignment(Admin(), request);
 }
 
+absl::StatusOr<v1::Assignment> RegistryTestBase::AppointAs(const std::string& as,
+                                                           const std::string& role,
+                                                           const std::string& principal,
+                                                           const std::string& scope,
+                                                           const std::string& waiver) {
+  v1::CreateAssignmentRequest request;
+  request.mutable_assignment()->set_role(role);
+  request.mutable_assignment()->set_principal(principal);
+  request.mutable_assignment()->set_scope(scope);
+  request.mutable_assignment()->set_waiver_justification(waiver);
+  return registry_->CreateAssignment(As(as), request);
+}
+
+void RegistryTestBase::AddRegistrar(const std::string& principal) {
+  if (registry_->GetRole(Admin(), [] {
+        v1::GetRoleRequest get;
+        get.set_name("roles/registrar");
+        return get;
+      }()).ok() == false) {
+    v1::CreateRoleRequest create;
+    create.set_role_id("registrar");
+    create.mutable_role()->set_title("Registrar");
+    create.mutable_role()->set_scope_kind(v1::SCOPE_KIND_ORGANISATION);
+    create.mutable_role()->set_holder_kind(v1::HOLDER_KIND_PERSON);
+    create.mutable_role()->add_permissions("isms.assignments.manage");
+    create.mutable_role()->add_permissions("isms.principals.read");
+    auto created = registry_->CreateRole(Admin(), create);
+    ASSERT_TRUE(created.ok()) << created.status();
+  }
+  MustAppoint("roles/registrar", principal);
+}
+
 v1::Assignment RegistryTestBase::MustAppoint(const std::string& role, const std::string& principal,
                                              const std::string& scope) {
   auto appointed = Appoint(role, principal, scope);

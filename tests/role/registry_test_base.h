@@ -35,6 +35,14 @@ class RegistryTestBase : public ::testing::Test {
   absl::StatusOr<v1::Assignment> Appoint(const std::string& role, const std::string& principal,
                                          const std::string& scope = "",
                                          const std::string& waiver = "");
+  // Appoints as `as`.
+  absl::StatusOr<v1::Assignment> AppointAs(const std::string& as, const std::string& role,
+                                           const std::string& principal,
+                                           const std::string& scope = "",
+                                           const std::string& waiver = "");
+  // Creates (as admin) "roles/registrar": organisation-wide, any number of
+  // holders, granting isms.assignments.manage; appoints `principal` to it.
+  void AddRegistrar(const std::string& principal);
   // Appoint that must succeed.
   v1::Assignment MustAppoint(const std::string& role, const std::string& principal,
                              const std::string& scope = "");

@@ -46,6 +46,9 @@ constexpr char kToken[] = "bench-token";
 // principals/p0, appointed SIRO by Populate: after that only holders of the
 // management roles may write.
 constexpr char kSiroToken[] = "bench-siro-token";
+// A service identity allowed to check anyone's permissions, as the asset
+// register and the gateway are: the checks are made with it.
+constexpr char kCheckerToken[] = "bench-checker-token";
 
 struct PhaseResult {
   double seconds = 0;
@@ -147,7 +150,8 @@ int main(int argc, char** argv) {
   {
     std::ofstream tokens(dir.path() + "/tokens");
     tokens << isms::Sha256Hex(kToken) << " principal principals/bench\n"
-           << isms::Sha256Hex(kSiroToken) << " principal principals/p0\n";
+           << isms::Sha256Hex(kSiroToken) << " principal principals/p0\n"
+           << isms::Sha256Hex(kCheckerToken) << " service services/checker check-permissions\n";
   }
   auto server = isms::testing::ServerProcess::Start(
       ISMS_ROLE_SERVICE_BINARY,
@@ -175,7 +179,7 @@ int main(int argc, char** argv) {
   };
   auto check_call = [&](int t, int i) {
     grpc::ClientContext context;
-    Authorize(context);
+    Authorize(context, kCheckerToken);
     v1::CheckPermissionRequest request;
     // Mix: own asset (allowed), another's asset (denied), deputy, staff.
     const int person = 2 + (t * 7919 + i) % (people - 2);
@@ -217,7 +221,7 @@ int main(int argc, char** argv) {
     floor_sum += floor.throughput();
     check_sum += check.throughput();
   }
-  std::printf("ratio CheckPermission/floor throughput: %.2fx (aim >= 0.80x)\n",
+  std::printf("ratio CheckPermission/floor throughput: %.2fx (aim >= 0.85x)\n",
               check_sum / floor_sum);
 
   // Writes: each is one SQLite transaction with fsync (synchronous=FULL) plus

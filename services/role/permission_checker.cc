@@ -140,8 +140,13 @@ CheckPermissionResponse PermissionChecker::Check(const RoleModel& model,
       return response;
     }
     // Assignments of groups the principal was a member of.
-    for (const std::string& group_name : model.GroupsEverOf(principal)) {
-      if (!WasMember(model, group_name, principal, when)) continue;
+    const bool current_groups = model.PrincipalsCurrentAt(when);
+    for (const std::string& group_name :
+         current_groups ? model.GroupsOf(principal) : model.GroupsEverOf(principal)) {
+      if (current_groups ? !IsPrincipalActiveAt(model.FindPrincipal(group_name), at)
+                         : !WasMember(model, group_name, principal, when)) {
+        continue;
+      }
       for (const Assignment* current : model.AssignmentsOfPrincipal(group_name)) {
         const Assignment* assignment = model.AssignmentAt(*current, when);
         if (assignment == nullptr || !IsActiveAt(*assignment, at)) continue;

@@ -116,10 +116,12 @@ void RoleModel::Apply(const ChangeSet& changes) {
   for (const Role& role : changes.roles) {
     roles_[role.name()] = role;
     role_history_[role.name()].push_back({at, role});
+    latest_role_record_ = std::max(latest_role_record_, at);
   }
   for (const std::string& name : changes.deleted_roles) {
     roles_.erase(name);
     role_history_[name].push_back({at, std::nullopt});
+    latest_role_record_ = std::max(latest_role_record_, at);
   }
   for (const Principal& principal : changes.principals) {
     auto [it, inserted] = principals_.try_emplace(principal.name(), principal);
@@ -129,6 +131,7 @@ void RoleModel::Apply(const ChangeSet& changes) {
     }
     IndexGroup(it->second, /*add=*/true);
     principal_history_[principal.name()].push_back({at, principal});
+    latest_principal_record_ = std::max(latest_principal_record_, at);
   }
   for (const Assignment& assignment : changes.assignments) {
     auto [it, inserted] = assignments_.try_emplace(assignment.name(), assignment);
@@ -232,6 +235,14 @@ void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
   assignment_history_.clear();
   delegation_history_.clear();
   absence_history_.clear();
+  latest_role_record_ = absl::InfinitePast();
+  latest_principal_record_ = absl::InfinitePast();
+  for (const HistoryRow& row : rows) {
+    if (row.collection == "roles") latest_role_record_ = std::max(latest_role_record_, row.record_time);
+    if (row.collection == "principals") {
+      latest_principal_record_ = std::max(latest_principal_record_, row.record_time);
+    }
+  }
   auto load = [](auto& history, const HistoryRow& row, auto message) {
     if (row.deleted) {
       history[row.name].push_back({row.record_time, std::nullopt});
@@ -316,11 +327,13 @@ const Absence* RoleModel::FindAbsence(absl::string_view name) const {
 }
 
 const Role* RoleModel::RoleAt(absl::string_view name, const TimePoint& when) const {
+  if (when.record_cutoff() >= latest_role_record_) return FindRole(name);  // The common case.
   return VersionAt(FindVersions(role_history_, name), FindRole(name), when.record_cutoff(),
                    when.as_recorded_at, /*fallback_to_first=*/true);
 }
 
 const Principal* RoleModel::PrincipalAt(absl::string_view name, const TimePoint& when) const {
+  if (when.record_cutoff() >= latest_principal_record_) return FindPrincipal(name);
   return VersionAt(FindVersions(principal_history_, name), FindPrincipal(name),
                    when.record_cutoff(), when.as_recorded_at, /*fallback_to_first=*/true);
 }
@@ -365,6 +378,10 @@ const std::vector<std::string>& RoleModel::GroupsOf(absl::string_view member) co
 }
 const std::vector<std::string>& RoleModel::GroupsEverOf(absl::string_view member) const {
   return FindOrEmpty(groups_ever_by_member_, member);
+}
+
+bool RoleModel::PrincipalsCurrentAt(const TimePoint& when) const {
+  return when.record_cutoff() >= latest_principal_record_;
 }
 
 std::vector<std::string> RoleModel::HoldersAt(absl::string_view role, absl::string_view scope,

@@ -145,6 +145,10 @@ class RoleModel {
   // Groups that listed `member` in any version, for questions about the past.
   const std::vector<std::string>& GroupsEverOf(absl::string_view member) const;
 
+  // True when no principal record changed after when.record_cutoff(): the
+  // current records (and GroupsOf) answer for that moment.
+  bool PrincipalsCurrentAt(const TimePoint& when) const;
+
   // Distinct principals holding `role` for `scope` through an assignment in
   // force at when.at (as recorded at when.as_recorded_at).
   std::vector<std::string> HoldersAt(absl::string_view role, absl::string_view scope,
@@ -174,6 +178,10 @@ class RoleModel {
 
   ByName<Role> roles_;
   ByName<Principal> principals_;
+  // The latest time a role / principal version was recorded: questions
+  // about any later moment take the current records without a history walk.
+  absl::Time latest_role_record_ = absl::InfinitePast();
+  absl::Time latest_principal_record_ = absl::InfinitePast();
   ByName<Assignment> assignments_;
   ByName<Delegation> delegations_;
   ByName<Absence> absences_;

@@ -57,7 +57,8 @@ ISMS suite is running. Data: $local_dir/data   Logs: $local_dir/logs
   role service   $role_address   (isms.role.v1.RoleService, health, reflection)
 
 Bootstrap token (principal principals/bootstrap-admin; it may manage roles,
-principals and appointments until someone holds the SIRO or ISM role):
+principals and appointments until the first appointment to a management
+role such as SIRO or ISM, after which it never comes back by itself):
   $token
 
 Try:

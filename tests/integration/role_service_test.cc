@@ -26,6 +26,8 @@
 #include "absl/time/clock.h"
 #include "common/auth/sha256.h"
 #include "common/client/generic_unary_call.h"
+#include "common/outbox/outbox.h"
+#include "common/storage/sqlite_database.h"
 #include "common/testing/server_process.h"
 #include "common/testing/status_matchers.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -203,6 +205,30 @@ TEST_F(RoleServiceTest, WritesFollowTheCallersRolesAndServicesActOnBehalf) {
               GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
   EXPECT_TRUE(CreatePerson("bob").ok());
   EXPECT_THAT(CreatePerson("bob"), GrpcCodeIs(grpc::StatusCode::ALREADY_EXISTS));
+}
+
+// Refusals decided before a handler runs reach the audit trail too: read the
+// outbox of the stopped service's database.
+TEST_F(RoleServiceTest, APrincipalTokenActingForSomeoneElseIsRefusedAndAudited) {
+  EXPECT_THAT(CreatePerson("bob", kReaderToken, "principals/root"),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  server_->Signal(SIGTERM);
+  stub_.reset();
+  channel_.reset();
+  ASSERT_TRUE(server_->Wait(absl::Seconds(20)).ok());
+  auto db = SqliteDatabase::Open(dir_.path() + "/data/role.db");
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto entries = ReadOutbox(**db, 0, 1000);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  bool audited = false;
+  for (const auto& entry : *entries) {
+    const auto& event = entry.event;
+    if (event.actor() == "principals/reader" && event.status_code() == "PERMISSION_DENIED" &&
+        event.description().find("principals/root") != std::string::npos) {
+      audited = true;
+    }
+  }
+  EXPECT_TRUE(audited);
 }
 
 TEST_F(RoleServiceTest, SighupReloadsTheTokenFile) {

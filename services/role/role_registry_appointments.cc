@@ -128,6 +128,7 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
         ISMS_RETURN_IF_ERROR(CheckAppointmentRules(model, *role, *principal, assignment));
         m.resource = assignment.name();
         SetEtag(assignment);
+        m.changes.created.insert(assignment.name());
         m.changes.assignments.push_back(assignment);
         m.description =
             absl::StrCat("appointed ", assignment.principal(), " to ", assignment.role(),
@@ -260,6 +261,7 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
         *delegation.mutable_create_time() = ToProto(now);
         SetEtag(delegation);
         m.resource = delegation.name();
+        m.changes.created.insert(delegation.name());
         m.changes.delegations.push_back(delegation);
         m.description = absl::StrCat(
             delegation.delegator(), " delegated ",

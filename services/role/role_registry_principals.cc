@@ -74,6 +74,7 @@ absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
     *principal.mutable_create_time() = ToProto(clock_.Now());
     *principal.mutable_update_time() = principal.create_time();
     SetEtag(principal);
+    m.changes.created.insert(principal.name());
     m.changes.principals.push_back(principal);
     m.description = absl::StrCat("created ", principal.name());
     return absl::OkStatus();

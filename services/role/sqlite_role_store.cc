@@ -1,9 +1,11 @@
 #include "services/role/sqlite_role_store.h"
 
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/storage/record_checksum.h"
 
 namespace isms::role {
 namespace {
@@ -17,6 +19,16 @@ const std::vector<std::string>& Migrations() {
       "CREATE TABLE assignments (name TEXT PRIMARY KEY, resource BLOB NOT NULL);"
       "CREATE TABLE delegations (name TEXT PRIMARY KEY, resource BLOB NOT NULL);",
       kOutboxMigration,
+      // Record checksums; rows stored before get theirs computed here.
+      "ALTER TABLE roles ADD COLUMN checksum BLOB;"
+      "UPDATE roles SET checksum = isms_record_checksum('roles', name, resource);"
+      "ALTER TABLE principals ADD COLUMN checksum BLOB;"
+      "UPDATE principals SET checksum = isms_record_checksum('principals', name, resource);"
+      "ALTER TABLE assignments ADD COLUMN checksum BLOB;"
+      "UPDATE assignments SET checksum = isms_record_checksum('assignments', name, resource);"
+      "ALTER TABLE delegations ADD COLUMN checksum BLOB;"
+      "UPDATE delegations SET checksum = isms_record_checksum('delegations', name, resource);",
+      kOutboxChecksumMigration,
   };
   return *migrations;
 }
@@ -25,39 +37,66 @@ template <typename Message>
 absl::Status LoadTable(SqliteDatabase& db, absl::string_view table, std::vector<Message>* out) {
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      db.Prepare(absl::StrCat("SELECT name, resource FROM ", table, " ORDER BY name")));
+      db.Prepare(absl::StrCat("SELECT name, resource, checksum FROM ", table, " ORDER BY name")));
   while (true) {
     ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
     if (!has_row) return absl::OkStatus();
+    const std::string name = select.ColumnText(0);
+    const std::string bytes = select.ColumnText(1);
+    ISMS_RETURN_IF_ERROR(VerifyRecordChecksum(table, name, bytes, select.ColumnText(2)));
     Message message;
-    if (!message.ParseFromString(select.ColumnText(1))) {
+    if (!message.ParseFromString(bytes) || message.name() != name) {
       return absl::DataLossError(
-          absl::StrCat(table, " row ", select.ColumnText(0), " is unreadable"));
+          absl::StrCat(table, " record ", name, " is unreadable"));
     }
     out->push_back(std::move(message));
   }
 }
 
+// Inserts the messages named in `created` (AlreadyExists if one is already
+// stored) and replaces the others.
 template <typename Message>
-absl::Status UpsertAll(SqliteDatabase& db, absl::string_view table,
-                       const std::vector<Message>& messages) {
+absl::Status WriteAll(SqliteDatabase& db, absl::string_view table,
+                      const std::vector<Message>& messages, const std::set<std::string>& created) {
   if (messages.empty()) return absl::OkStatus();
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement upsert,
-                        db.Prepare(absl::StrCat("INSERT OR REPLACE INTO ", table,
-                                                " (name, resource) VALUES (?, ?)")));
+  const std::string columns = absl::StrCat(table, " (name, resource, checksum) VALUES (?, ?, ?)");
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement insert,
+                        db.Prepare(absl::StrCat("INSERT INTO ", columns)));
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement replace,
+                        db.Prepare(absl::StrCat("INSERT OR REPLACE INTO ", columns)));
   for (const Message& message : messages) {
-    ISMS_RETURN_IF_ERROR(
-        upsert.Bind(1, message.name()).BindBlob(2, message.SerializeAsString()).Run());
+    const bool is_new = created.count(message.name()) > 0;
+    SqliteStatement& write = is_new ? insert : replace;
+    const std::string bytes = message.SerializeAsString();
+    absl::Status written = write.Bind(1, message.name())
+                               .BindBlob(2, bytes)
+                               .BindBlob(3, RecordChecksum(table, message.name(), bytes))
+                               .Run();
+    if (is_new && written.code() == absl::StatusCode::kAlreadyExists) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(message.name(), " already exists in storage; not replaced"));
+    }
+    ISMS_RETURN_IF_ERROR(written);
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(const std::string& path) {
-  ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path));
+absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(const std::string& path,
+                                                                      Options options) {
+  ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db,
+                        SqliteDatabase::Open(path, options.init));
+  return Open(std::move(db), options);
+}
+
+absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(
+    std::unique_ptr<SqliteDatabase> db, Options options) {
   ISMS_RETURN_IF_ERROR(db->Migrate(Migrations()));
-  return std::unique_ptr<SqliteRoleStore>(new SqliteRoleStore(std::move(db)));
+  // Resources are checked as LoadAll reads them; the outbox is not loaded,
+  // so it is checked here.
+  ISMS_RETURN_IF_ERROR(VerifyOutbox(*db));
+  return std::unique_ptr<SqliteRoleStore>(new SqliteRoleStore(std::move(db), options.health));
 }
 
 absl::StatusOr<ChangeSet> SqliteRoleStore::LoadAll() {
@@ -73,11 +112,11 @@ absl::StatusOr<ChangeSet> SqliteRoleStore::LoadAll() {
 absl::Status SqliteRoleStore::Commit(const ChangeSet& changes) {
   absl::MutexLock lock(&mu_);
   SqliteDatabase& db = *db_;  // The transaction body runs under this lock.
-  return db.InTransaction([&]() -> absl::Status {
-    ISMS_RETURN_IF_ERROR(UpsertAll(db, "roles", changes.roles));
-    ISMS_RETURN_IF_ERROR(UpsertAll(db, "principals", changes.principals));
-    ISMS_RETURN_IF_ERROR(UpsertAll(db, "assignments", changes.assignments));
-    ISMS_RETURN_IF_ERROR(UpsertAll(db, "delegations", changes.delegations));
+  absl::Status committed = db.InTransaction([&]() -> absl::Status {
+    ISMS_RETURN_IF_ERROR(WriteAll(db, "roles", changes.roles, changes.created));
+    ISMS_RETURN_IF_ERROR(WriteAll(db, "principals", changes.principals, changes.created));
+    ISMS_RETURN_IF_ERROR(WriteAll(db, "assignments", changes.assignments, changes.created));
+    ISMS_RETURN_IF_ERROR(WriteAll(db, "delegations", changes.delegations, changes.created));
     if (!changes.deleted_roles.empty()) {
       ISMS_ASSIGN_OR_RETURN(SqliteStatement remove, db.Prepare("DELETE FROM roles WHERE name = ?"));
       for (const std::string& name : changes.deleted_roles) {
@@ -89,6 +128,8 @@ absl::Status SqliteRoleStore::Commit(const ChangeSet& changes) {
     }
     return absl::OkStatus();
   });
+  if (health_ != nullptr) health_->Record(committed);
+  return committed;
 }
 
 absl::StatusOr<std::vector<OutboxEntry>> SqliteRoleStore::ReadOutbox(int64_t after, int limit) {

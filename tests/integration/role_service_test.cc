@@ -52,7 +52,7 @@ class RoleServiceTest : public ::testing::Test {
            << Sha256Hex(kReaderToken) << " principal principals/reader\n"
            << Sha256Hex(kGatewayToken) << " service services/gateway\n";
     tokens.close();
-    StartServer();
+    StartServer({"--init"});  // A fresh data directory; restarts below go without.
   }
 
   std::string TokenFile() const { return dir_.path() + "/tokens"; }

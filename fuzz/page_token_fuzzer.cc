@@ -16,8 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t newline = input.find('\n');
   absl::string_view fingerprint =
       newline == absl::string_view::npos ? absl::string_view() : input.substr(0, newline);
-  absl::string_view token =
-      newline == absl::string_view::npos ? input : input.substr(newline + 1);
+  absl::string_view token = newline == absl::string_view::npos ? input : input.substr(newline + 1);
 
   auto decoded = isms::DecodePageToken(token, fingerprint);
   if (!decoded.ok() && decoded.status().code() != absl::StatusCode::kInvalidArgument) {

@@ -10,8 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view text(reinterpret_cast<const char*>(data), size);
   auto authenticator = isms::Authenticator::FromText(text);
-  if (!authenticator.ok() &&
-      authenticator.status().code() != absl::StatusCode::kInvalidArgument) {
+  if (!authenticator.ok() && authenticator.status().code() != absl::StatusCode::kInvalidArgument) {
     std::abort();
   }
   if (authenticator.ok()) {

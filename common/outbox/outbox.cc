@@ -39,9 +39,10 @@ absl::Status AppendToOutbox(SqliteDatabase& db, const isms::audit::v1::AuditEven
 }
 
 absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after, int limit) {
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
-                        db.Prepare("SELECT sequence, event, checksum FROM outbox WHERE sequence > ? "
-                                   "ORDER BY sequence LIMIT ?"));
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare("SELECT sequence, event, checksum FROM outbox WHERE sequence > ? "
+                 "ORDER BY sequence LIMIT ?"));
   select.Bind(1, after).Bind(2, static_cast<int64_t>(limit));
   std::vector<OutboxEntry> entries;
   while (true) {
@@ -50,8 +51,8 @@ absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t 
     OutboxEntry entry;
     entry.sequence = select.ColumnInt64(0);
     const std::string bytes = select.ColumnText(1);
-    ISMS_RETURN_IF_ERROR(VerifyRecordChecksum(kTable, absl::StrCat(entry.sequence), bytes,
-                                              select.ColumnText(2)));
+    ISMS_RETURN_IF_ERROR(
+        VerifyRecordChecksum(kTable, absl::StrCat(entry.sequence), bytes, select.ColumnText(2)));
     if (!entry.event.ParseFromString(bytes)) {
       return absl::DataLossError(absl::StrCat("outbox record ", entry.sequence, " is unreadable"));
     }

@@ -30,8 +30,8 @@ absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::str
   std::string path = absl::StrCat(dir, "/LOCK");
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot open lock file ", path, ": ",
-                                               std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot open lock file ", path, ": ", std::strerror(errno)));
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int error = errno;
@@ -41,8 +41,8 @@ absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::str
       return absl::UnavailableError(absl::StrCat("cannot lock ", path, ": ", std::strerror(error)));
     }
     return absl::FailedPreconditionError(
-        absl::StrCat("data directory ", dir, " is in use by process ", holder, " (lock file ",
-                     path, "); only one process may write it"));
+        absl::StrCat("data directory ", dir, " is in use by process ", holder, " (lock file ", path,
+                     "); only one process may write it"));
   }
   std::string text = absl::StrCat(pid, "\n");
   if (ftruncate(fd, 0) != 0 ||

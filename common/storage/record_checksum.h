@@ -19,8 +19,7 @@ namespace isms {
 
 // The checksum (SHA-256 over the three fields, each length-prefixed so no
 // two different records share an input): 32 raw bytes.
-std::string RecordChecksum(absl::string_view table, absl::string_view key,
-                           absl::string_view bytes);
+std::string RecordChecksum(absl::string_view table, absl::string_view key, absl::string_view bytes);
 
 // OK if `stored` is RecordChecksum(table, key, bytes); otherwise DataLoss
 // naming the table and key.

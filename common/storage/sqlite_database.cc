@@ -16,13 +16,15 @@ namespace {
 absl::string_view ValueBytes(sqlite3_value* value) {
   const void* data = sqlite3_value_blob(value);
   int size = sqlite3_value_bytes(value);
-  return data == nullptr ? absl::string_view() : absl::string_view(static_cast<const char*>(data), size);
+  return data == nullptr ? absl::string_view()
+                         : absl::string_view(static_cast<const char*>(data), size);
 }
 
 std::string ValueText(sqlite3_value* value) {
   const unsigned char* text = sqlite3_value_text(value);
-  return text == nullptr ? std::string()
-                         : std::string(reinterpret_cast<const char*>(text), sqlite3_value_bytes(value));
+  return text == nullptr
+             ? std::string()
+             : std::string(reinterpret_cast<const char*>(text), sqlite3_value_bytes(value));
 }
 
 // isms_record_checksum(table, key, bytes): see record_checksum.h.
@@ -90,7 +92,7 @@ std::string SqliteStatement::ColumnText(int index) const {
 int64_t SqliteStatement::ColumnInt64(int index) const { return sqlite3_column_int64(stmt_, index); }
 
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
-                                                                    SqliteInit init) {
+                                                                     SqliteInit init) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (init == SqliteInit::kCreateIfEmpty) {
     flags |= SQLITE_OPEN_CREATE;
@@ -111,9 +113,8 @@ absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::
   }
   std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db, path, init));
   sqlite3_busy_timeout(db, 5000);
-  if (sqlite3_create_function(db, kRecordChecksumSqlFunction, 3,
-                              SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &RecordChecksumFunction,
-                              nullptr, nullptr) != SQLITE_OK) {
+  if (sqlite3_create_function(db, kRecordChecksumSqlFunction, 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                              nullptr, &RecordChecksumFunction, nullptr, nullptr) != SQLITE_OK) {
     return database->Error("register checksum function");
   }
   ISMS_RETURN_IF_ERROR(database->Exec("PRAGMA journal_mode=WAL"));
@@ -162,9 +163,8 @@ absl::Status SqliteDatabase::Migrate(const std::vector<std::string>& migrations)
                                   "WHERE type = 'table' AND name = 'schema_version'"));
     ISMS_ASSIGN_OR_RETURN(bool has_row, probe.Step());
     if (!has_row || probe.ColumnInt64(0) == 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("database ", path_,
-                       " is empty (no schema); refusing to start fresh without --init"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", path_, " is empty (no schema); refusing to start fresh without --init"));
     }
   }
   ISMS_RETURN_IF_ERROR(

@@ -1,5 +1,7 @@
 // The role service binary: flags, storage, catalogue seeding, then serve.
 
+#include <signal.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -34,10 +36,6 @@ namespace {
 // read-only, failing); reads go on being served under the other names.
 constexpr char kWritesHealthName[] = "isms.role.v1.RoleService/writes";
 
-}  // namespace
-
-namespace {
-
 int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& status) {
   logger.Log(isms::LogLevel::kError, what, {{"error", status.ToString()}});
   return 1;
@@ -47,6 +45,9 @@ int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& statu
 
 int main(int argc, char** argv) {
   isms::BlockShutdownSignals();
+  // A file size limit reached is storage full: the write fails with an error
+  // (UNAVAILABLE to the caller) instead of SIGXFSZ killing the process.
+  signal(SIGXFSZ, SIG_IGN);
   isms::ParseFlagsWithEnvironment(argc, argv);
 
   absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
@@ -101,9 +102,9 @@ int main(int argc, char** argv) {
   server_options.on_health_ready = [&](grpc::HealthCheckServiceInterface* health) {
     storage_health.SetListener([health, &logger](bool writable) {
       health->SetServingStatus(kWritesHealthName, writable);
-      logger.Log(writable ? isms::LogLevel::kInfo : isms::LogLevel::kError,
-                 writable ? "storage takes writes again" : "storage refuses writes",
-                 {{"health", kWritesHealthName}});
+      logger.Log(
+          writable ? isms::LogLevel::kInfo : isms::LogLevel::kError, "storage write health",
+          {{"service", kWritesHealthName}, {"status", writable ? "SERVING" : "NOT_SERVING"}});
     });
   };
   server_options.on_reload = [&] {

@@ -46,8 +46,7 @@ absl::Status LoadTable(SqliteDatabase& db, absl::string_view table, std::vector<
     ISMS_RETURN_IF_ERROR(VerifyRecordChecksum(table, name, bytes, select.ColumnText(2)));
     Message message;
     if (!message.ParseFromString(bytes) || message.name() != name) {
-      return absl::DataLossError(
-          absl::StrCat(table, " record ", name, " is unreadable"));
+      return absl::DataLossError(absl::StrCat(table, " record ", name, " is unreadable"));
     }
     out->push_back(std::move(message));
   }
@@ -60,8 +59,7 @@ absl::Status WriteAll(SqliteDatabase& db, absl::string_view table,
                       const std::vector<Message>& messages, const std::set<std::string>& created) {
   if (messages.empty()) return absl::OkStatus();
   const std::string columns = absl::StrCat(table, " (name, resource, checksum) VALUES (?, ?, ?)");
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement insert,
-                        db.Prepare(absl::StrCat("INSERT INTO ", columns)));
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement insert, db.Prepare(absl::StrCat("INSERT INTO ", columns)));
   ISMS_ASSIGN_OR_RETURN(SqliteStatement replace,
                         db.Prepare(absl::StrCat("INSERT OR REPLACE INTO ", columns)));
   for (const Message& message : messages) {
@@ -84,7 +82,7 @@ absl::Status WriteAll(SqliteDatabase& db, absl::string_view table,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(const std::string& path,
-                                                                      Options options) {
+                                                                       Options options) {
   ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db,
                         SqliteDatabase::Open(path, options.init));
   return Open(std::move(db), options);

@@ -24,8 +24,8 @@ TEST_F(DataDirLockTest, SecondLockIsRefusedNamingTheHoldersPid) {
   ASSERT_TRUE(first.ok()) << first.status();
   // A second open of the lock file conflicts as another process's would.
   auto second = DataDirLock::Acquire(dir_.path(), 5151);
-  EXPECT_THAT(second, StatusIs(absl::StatusCode::kFailedPrecondition,
-                               HasSubstr("in use by process 4242")));
+  EXPECT_THAT(second,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("in use by process 4242")));
 }
 
 TEST_F(DataDirLockTest, LockFileHoldsTheOwnersPid) {

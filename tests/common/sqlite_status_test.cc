@@ -19,9 +19,9 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 TEST(SqliteStatusTest, StorageConditionsAreUnavailableWithAPlainPrefix) {
-  EXPECT_THAT(SqliteStatus(SQLITE_FULL, "step", "database or disk is full"),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       "storage full: step: database or disk is full"));
+  EXPECT_THAT(
+      SqliteStatus(SQLITE_FULL, "step", "database or disk is full"),
+      StatusIs(absl::StatusCode::kUnavailable, "storage full: step: database or disk is full"));
   EXPECT_THAT(SqliteStatus(SQLITE_READONLY_DBMOVED, "step", "x"),
               StatusIs(absl::StatusCode::kUnavailable, StartsWith("storage read-only: ")));
   EXPECT_THAT(SqliteStatus(SQLITE_IOERR_FSYNC, "exec 'COMMIT'", "disk I/O error"),

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "common/auth/sha256.h"
 #include "common/testing/server_process.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "isms/role/v1/role.grpc.pb.h"
 
 namespace isms {
 namespace {
@@ -60,6 +62,20 @@ class StorageTest : public ::testing::Test {
     ASSERT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) == 0);
   }
 
+  static grpc::health::v1::HealthCheckResponse::ServingStatus Health(grpc::Channel& channel,
+                                                                     const std::string& service) {
+    auto health = grpc::health::v1::Health::NewStub(
+        std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = health->Check(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.status();
+  }
+
   isms::testing::TempDir dir_;
 };
 
@@ -73,7 +89,8 @@ TEST_F(StorageTest, SecondProcessOnTheSameDataDirExitsNamingTheFirst) {
   auto second = Start("second");
   ASSERT_FALSE(second.ok());
   EXPECT_THAT(std::string(second.status().message()), HasSubstr(kExitedWithOne));
-  EXPECT_THAT(ReadAll(Log("second")), HasSubstr(absl::StrCat("in use by process ", (*first)->pid())));
+  EXPECT_THAT(ReadAll(Log("second")),
+              HasSubstr(absl::StrCat("in use by process ", (*first)->pid())));
 }
 
 TEST_F(StorageTest, FlippedByteInAStoredRecordRefusesStartNamingIt) {
@@ -140,6 +157,44 @@ TEST_F(StorageTest, ZeroLengthDatabaseWithInitStartsWithWritesServing) {
   grpc::health::v1::HealthCheckResponse response;
   ASSERT_TRUE(health->Check(&context, request, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// The child's file size limit (RLIMIT_FSIZE, set from outside with prlimit)
+// stands in for a full disk: every write past the limit fails (EFBIG).
+TEST_F(StorageTest, FailingWritesTurnWritesHealthNotServingUntilAWriteSucceeds) {
+  auto server = Start("server", {"--init"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  auto roles = isms::role::v1::RoleService::NewStub(channel);
+  auto create = [&](const std::string& id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer root-token");
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    isms::role::v1::CreatePrincipalRequest request;
+    request.set_principal_id(id);
+    request.mutable_principal()->set_display_name(id);
+    request.mutable_principal()->set_kind(isms::role::v1::PRINCIPAL_KIND_PERSON);
+    isms::role::v1::Principal response;
+    return roles->CreatePrincipal(&context, request, &response);
+  };
+  const std::string writes = "isms.role.v1.RoleService/writes";
+  ASSERT_EQ(Health(*channel, writes), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  // Only the soft limit changes, so no privilege is needed to restore it.
+  struct rlimit before;
+  ASSERT_EQ(prlimit((*server)->pid(), RLIMIT_FSIZE, nullptr, &before), 0);
+  struct rlimit tiny = {1, before.rlim_max};
+  ASSERT_EQ(prlimit((*server)->pid(), RLIMIT_FSIZE, &tiny, nullptr), 0);
+  grpc::Status refused = create("alice");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), ::testing::StartsWith("storage "));
+  EXPECT_EQ(Health(*channel, writes), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health(*channel, ""), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  ASSERT_EQ(prlimit((*server)->pid(), RLIMIT_FSIZE, &before, nullptr), 0);
+  grpc::Status created = create("alice");
+  EXPECT_TRUE(created.ok()) << created.error_message();
+  EXPECT_EQ(Health(*channel, writes), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 }  // namespace

@@ -114,16 +114,16 @@ TEST_F(SqliteRoleStoreTest, MigrationAddsChecksumsToRecordsStoredBefore) {
     // The schema as it shipped before checksums (versions 1 and 2).
     auto db = SqliteDatabase::Open(Path());
     ASSERT_TRUE(db.ok());
-    ASSERT_THAT((*db)->Migrate({"CREATE TABLE roles (name TEXT PRIMARY KEY, resource BLOB NOT NULL);"
-                                "CREATE TABLE principals (name TEXT PRIMARY KEY, resource BLOB NOT NULL);"
-                                "CREATE TABLE assignments (name TEXT PRIMARY KEY, resource BLOB NOT NULL);"
-                                "CREATE TABLE delegations (name TEXT PRIMARY KEY, resource BLOB NOT NULL);",
-                                kOutboxMigration}),
-                IsOk());
+    ASSERT_THAT(
+        (*db)->Migrate({"CREATE TABLE roles (name TEXT PRIMARY KEY, resource BLOB NOT NULL);"
+                        "CREATE TABLE principals (name TEXT PRIMARY KEY, resource BLOB NOT NULL);"
+                        "CREATE TABLE assignments (name TEXT PRIMARY KEY, resource BLOB NOT NULL);"
+                        "CREATE TABLE delegations (name TEXT PRIMARY KEY, resource BLOB NOT NULL);",
+                        kOutboxMigration}),
+        IsOk());
     auto insert = (*db)->Prepare("INSERT INTO principals (name, resource) VALUES (?, ?)");
     ASSERT_TRUE(insert.ok());
-    ASSERT_THAT(insert
-                    ->Bind(1, "principals/old")
+    ASSERT_THAT(insert->Bind(1, "principals/old")
                     .BindBlob(2, Person("principals/old", "Old").SerializeAsString())
                     .Run(),
                 IsOk());

@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
        absl::StrCat("--token_file=", dir.path(), "/tokens"),
        absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR,
                     "/services/role/catalogue/roles.textproto"),
-       "--bootstrap_principal=principals/bench",
+       "--bootstrap_principal=principals/bench", "--init",
        absl::StrCat("--log_level=", absl::GetFlag(FLAGS_server_log_level))},
       dir.path() + "/server.log");
   if (!server.ok()) {

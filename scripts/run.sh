@@ -33,7 +33,14 @@ stop() {
 }
 trap stop INT TERM
 
-build/services/role/isms-role-service \
+# --init only on first start (no database file yet): a database that later
+# goes missing or empty is refused rather than silently started afresh.
+role_init=()
+[[ -e "$local_dir/data/role/role.db" ]] || role_init=(--init)
+# A ready file left by an earlier run would make a refused start look ready.
+rm -f "$local_dir/role.ready"
+
+build/services/role/isms-role-service "${role_init[@]}" \
   --listen="$role_address" \
   --data_dir="$local_dir/data/role" \
   --token_file="$token_file" \

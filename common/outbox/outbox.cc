@@ -2,7 +2,9 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/storage/record_checksum.h"
 
 namespace isms {
 
@@ -11,16 +13,36 @@ const char kOutboxMigration[] =
     "  sequence INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  event BLOB NOT NULL)";
 
+// Rows stored before this migration get their checksums here, in the same
+// transaction as the new column.
+const char kOutboxChecksumMigration[] =
+    "ALTER TABLE outbox ADD COLUMN checksum BLOB;"
+    "UPDATE outbox SET checksum = isms_record_checksum('outbox', sequence, event);";
+
+namespace {
+
+constexpr char kTable[] = "outbox";
+constexpr int kVerifyBatch = 1000;
+
+}  // namespace
+
 absl::Status AppendToOutbox(SqliteDatabase& db, const isms::audit::v1::AuditEvent& event) {
+  // The checksum covers the sequence number, known only once inserted.
   ISMS_ASSIGN_OR_RETURN(SqliteStatement insert,
                         db.Prepare("INSERT INTO outbox (event) VALUES (?)"));
-  return insert.BindBlob(1, event.SerializeAsString()).Run();
+  ISMS_RETURN_IF_ERROR(insert.BindBlob(1, event.SerializeAsString()).Run());
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement seal,
+      db.Prepare("UPDATE outbox SET checksum = isms_record_checksum('outbox', sequence, event) "
+                 "WHERE sequence = last_insert_rowid()"));
+  return seal.Run();
 }
 
 absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after, int limit) {
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
-                        db.Prepare("SELECT sequence, event FROM outbox WHERE sequence > ? "
-                                   "ORDER BY sequence LIMIT ?"));
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare("SELECT sequence, event, checksum FROM outbox WHERE sequence > ? "
+                 "ORDER BY sequence LIMIT ?"));
   select.Bind(1, after).Bind(2, static_cast<int64_t>(limit));
   std::vector<OutboxEntry> entries;
   while (true) {
@@ -28,12 +50,24 @@ absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t 
     if (!has_row) break;
     OutboxEntry entry;
     entry.sequence = select.ColumnInt64(0);
-    if (!entry.event.ParseFromString(select.ColumnText(1))) {
-      return absl::DataLossError("outbox: unreadable event");
+    const std::string bytes = select.ColumnText(1);
+    ISMS_RETURN_IF_ERROR(
+        VerifyRecordChecksum(kTable, absl::StrCat(entry.sequence), bytes, select.ColumnText(2)));
+    if (!entry.event.ParseFromString(bytes)) {
+      return absl::DataLossError(absl::StrCat("outbox record ", entry.sequence, " is unreadable"));
     }
     entries.push_back(std::move(entry));
   }
   return entries;
+}
+
+absl::Status VerifyOutbox(SqliteDatabase& db) {
+  int64_t after = 0;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(std::vector<OutboxEntry> batch, ReadOutbox(db, after, kVerifyBatch));
+    if (batch.empty()) return absl::OkStatus();
+    after = batch.back().sequence;
+  }
 }
 
 }  // namespace isms

@@ -19,6 +19,10 @@ namespace isms {
 // Schema migration that creates the outbox table; services include it in
 // their migration list.
 extern const char kOutboxMigration[];
+// The next migration: adds a record checksum (record_checksum.h; key: the
+// sequence number) to every event, computing it for events already stored.
+// Services list it after kOutboxMigration.
+extern const char kOutboxChecksumMigration[];
 
 // Appends `event`. REQUIRES: called inside a transaction of `db`.
 absl::Status AppendToOutbox(SqliteDatabase& db, const isms::audit::v1::AuditEvent& event);
@@ -29,7 +33,13 @@ struct OutboxEntry {
 };
 
 // Up to `limit` events with sequence numbers above `after`, in order.
+// DataLoss naming the sequence number if an event fails its checksum or
+// cannot be parsed.
 absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after, int limit);
+
+// Reads every event, checking each as ReadOutbox does: OK, or the first
+// DataLoss. Services call it at start.
+absl::Status VerifyOutbox(SqliteDatabase& db);
 
 }  // namespace isms
 

@@ -110,6 +110,7 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
     health->SetServingStatus(name, true);
   }
   health->SetServingStatus(true);
+  if (options.on_health_ready) options.on_health_ready(health);
 
   const std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
   const std::string bound = absl::StrCat(host, ":", port);

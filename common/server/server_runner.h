@@ -2,6 +2,7 @@
 #define ISMS_COMMON_SERVER_SERVER_RUNNER_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include <functional>
 #include <string>
@@ -28,6 +29,11 @@ struct ServerOptions {
   std::vector<std::string> health_service_names;
   // Called on SIGHUP, e.g. to reload the token file. May be empty.
   std::function<void()> on_reload;
+  // Called once serving, before the ready file is written, with the health
+  // service (valid until RunServer returns), so a service can report more
+  // health names of its own (e.g. whether its storage takes writes). May be
+  // empty.
+  std::function<void(grpc::HealthCheckServiceInterface*)> on_health_ready;
 };
 
 // ServerOptions from the common server flags.

@@ -1,11 +1,42 @@
 #include "common/storage/sqlite_database.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/storage/record_checksum.h"
+#include "common/storage/sqlite_status.h"
 
 namespace isms {
+namespace {
+
+absl::string_view ValueBytes(sqlite3_value* value) {
+  const void* data = sqlite3_value_blob(value);
+  int size = sqlite3_value_bytes(value);
+  return data == nullptr ? absl::string_view()
+                         : absl::string_view(static_cast<const char*>(data), size);
+}
+
+std::string ValueText(sqlite3_value* value) {
+  const unsigned char* text = sqlite3_value_text(value);
+  return text == nullptr
+             ? std::string()
+             : std::string(reinterpret_cast<const char*>(text), sqlite3_value_bytes(value));
+}
+
+// isms_record_checksum(table, key, bytes): see record_checksum.h.
+void RecordChecksumFunction(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  std::string table = ValueText(argv[0]);
+  std::string key = ValueText(argv[1]);  // An integer key becomes its decimal text.
+  std::string checksum = RecordChecksum(table, key, ValueBytes(argv[2]));
+  sqlite3_result_blob(context, checksum.data(), static_cast<int>(checksum.size()),
+                      SQLITE_TRANSIENT);
+}
+
+}  // namespace
 
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
     : db_(other.db_), stmt_(other.stmt_), bind_error_(other.bind_error_) {
@@ -38,12 +69,12 @@ SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
 
 absl::StatusOr<bool> SqliteStatement::Step() {
   if (bind_error_ != SQLITE_OK) {
-    return absl::InternalError(absl::StrCat("sqlite bind: ", sqlite3_errstr(bind_error_)));
+    return SqliteStatus(bind_error_, "bind", sqlite3_errstr(bind_error_));
   }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return absl::InternalError(absl::StrCat("sqlite step: ", sqlite3_errmsg(db_)));
+  return SqliteStatus(sqlite3_extended_errcode(db_), "step", sqlite3_errmsg(db_));
 }
 
 absl::Status SqliteStatement::Run() {
@@ -60,17 +91,32 @@ std::string SqliteStatement::ColumnText(int index) const {
 
 int64_t SqliteStatement::ColumnInt64(int index) const { return sqlite3_column_int64(stmt_, index); }
 
-absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
+                                                                     SqliteInit init) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (init == SqliteInit::kCreateIfEmpty) {
+    flags |= SQLITE_OPEN_CREATE;
+  } else {
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0 && errno == ENOENT) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", path, " does not exist; refusing to start fresh without --init"));
+    }
+  }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    int code = db != nullptr ? sqlite3_extended_errcode(db) : rc;
     sqlite3_close(db);
-    return absl::UnavailableError(absl::StrCat("open database ", path, ": ", message));
+    return SqliteStatus(code, absl::StrCat("open database ", path), message);
   }
-  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db));
+  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db, path, init));
   sqlite3_busy_timeout(db, 5000);
+  if (sqlite3_create_function(db, kRecordChecksumSqlFunction, 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                              nullptr, &RecordChecksumFunction, nullptr, nullptr) != SQLITE_OK) {
+    return database->Error("register checksum function");
+  }
   ISMS_RETURN_IF_ERROR(database->Exec("PRAGMA journal_mode=WAL"));
   ISMS_RETURN_IF_ERROR(database->Exec("PRAGMA synchronous=FULL"));
   ISMS_RETURN_IF_ERROR(database->Exec("PRAGMA foreign_keys=ON"));
@@ -80,7 +126,7 @@ absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::
 SqliteDatabase::~SqliteDatabase() { sqlite3_close(db_); }
 
 absl::Status SqliteDatabase::Error(absl::string_view what) const {
-  return absl::InternalError(absl::StrCat("sqlite ", what, ": ", sqlite3_errmsg(db_)));
+  return SqliteStatus(sqlite3_extended_errcode(db_), what, sqlite3_errmsg(db_));
 }
 
 absl::Status SqliteDatabase::Exec(absl::string_view sql) {
@@ -111,6 +157,16 @@ absl::Status SqliteDatabase::InTransaction(const std::function<absl::Status()>& 
 }
 
 absl::Status SqliteDatabase::Migrate(const std::vector<std::string>& migrations) {
+  if (init_ == SqliteInit::kRequireInitialised) {
+    ISMS_ASSIGN_OR_RETURN(SqliteStatement probe,
+                          Prepare("SELECT COUNT(*) FROM sqlite_master "
+                                  "WHERE type = 'table' AND name = 'schema_version'"));
+    ISMS_ASSIGN_OR_RETURN(bool has_row, probe.Step());
+    if (!has_row || probe.ColumnInt64(0) == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", path_, " is empty (no schema); refusing to start fresh without --init"));
+    }
+  }
   ISMS_RETURN_IF_ERROR(
       Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
   ISMS_ASSIGN_OR_RETURN(SqliteStatement read,

@@ -29,7 +29,8 @@ class SqliteStatement {
   SqliteStatement& BindBlob(int index, absl::string_view bytes);
   SqliteStatement& Bind(int index, int64_t value);
 
-  // Advances: true with a row to read, false when done; Internal on error.
+  // Advances: true with a row to read, false when done; on error the status
+  // SqliteStatus (sqlite_status.h) gives, e.g. Unavailable "storage full: ...".
   absl::StatusOr<bool> Step();
   // Runs a statement that returns no rows, then resets it (bindings kept
   // until rebound) so it can run again.
@@ -47,6 +48,18 @@ class SqliteStatement {
   int bind_error_ = 0;
 };
 
+// What Open does with a database that does not exist yet or has no schema
+// (a missing or zero-length file, or one Migrate never ran on).
+enum class SqliteInit {
+  // Create it; Migrate builds the schema from scratch. For tests and for a
+  // service started with --init.
+  kCreateIfEmpty,
+  // Refuse: Open returns FailedPrecondition for a missing file (creating
+  // nothing) and Migrate for a schema-less one. A service's normal start, so
+  // a lost or truncated database never comes back empty.
+  kRequireInitialised,
+};
+
 // An SQLite database opened for durable service storage: WAL journal,
 // synchronous=FULL (a committed transaction survives kill -9 and power loss),
 // a busy timeout, and foreign keys on.
@@ -54,8 +67,11 @@ class SqliteStatement {
 // Not thread-safe: one owner uses it at a time.
 class SqliteDatabase {
  public:
-  // Opens or creates the database file at `path` (":memory:" for tests).
-  static absl::StatusOr<std::unique_ptr<SqliteDatabase>> Open(const std::string& path);
+  // Opens the database file at `path` (":memory:" for tests); see SqliteInit
+  // for a missing one. Registers the record checksum SQL function
+  // (record_checksum.h). Errors as SqliteStatus (sqlite_status.h).
+  static absl::StatusOr<std::unique_ptr<SqliteDatabase>> Open(
+      const std::string& path, SqliteInit init = SqliteInit::kCreateIfEmpty);
   ~SqliteDatabase();
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
@@ -66,7 +82,8 @@ class SqliteDatabase {
   // Brings the schema to version migrations.size(): applies migrations[i]
   // (version i+1) for every version above the recorded one, each in its own
   // transaction together with the version bump. FailedPrecondition if the
-  // database is newer than this binary knows.
+  // database is newer than this binary knows, or has no schema yet and was
+  // opened with kRequireInitialised.
   absl::Status Migrate(const std::vector<std::string>& migrations);
 
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and returns
@@ -74,10 +91,13 @@ class SqliteDatabase {
   absl::Status InTransaction(const std::function<absl::Status()>& body);
 
  private:
-  explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+  SqliteDatabase(sqlite3* db, std::string path, SqliteInit init)
+      : db_(db), path_(std::move(path)), init_(init) {}
   absl::Status Error(absl::string_view what) const;
 
   sqlite3* db_;
+  const std::string path_;
+  const SqliteInit init_;
 };
 
 }  // namespace isms

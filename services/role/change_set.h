@@ -2,6 +2,7 @@
 #define ISMS_SERVICES_ROLE_CHANGE_SET_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,10 @@ namespace isms::role {
 // replace), roles deleted, registry settings, and the audit events that
 // describe it. A store commits a change set atomically, together with one
 // history row per written or deleted resource stamped with `record_time`;
-// the in-memory model applies the same set.
+// the in-memory model applies the same set. A resource named in `created` is
+// new: the store inserts it and fails the whole commit (AlreadyExists) if one
+// of that name is already stored, rather than replacing it; any other
+// resource is an update and replaces.
 struct ChangeSet {
   std::vector<isms::role::v1::Role> roles;
   std::vector<std::string> deleted_roles;
@@ -26,6 +30,7 @@ struct ChangeSet {
   // Registry-wide settings, e.g. when bootstrap ended (see RoleModel).
   std::map<std::string, std::string> settings;
   std::vector<isms::audit::v1::AuditEvent> events;
+  std::set<std::string> created;
   // When the change is recorded (transaction time).
   absl::Time record_time = absl::UnixEpoch();
 

@@ -1,5 +1,7 @@
 // The role service binary: flags, storage, catalogue seeding, then serve.
 
+#include <signal.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -11,6 +13,8 @@
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
 #include "common/server/unary_call.h"
+#include "common/storage/data_dir_lock.h"
+#include "common/storage/storage_health.h"
 #include "common/time/clock.h"
 #include "services/role/catalogue.h"
 #include "services/role/role_grpc_service.h"
@@ -29,8 +33,15 @@ ABSL_FLAG(absl::Duration, backdate_tolerance, absl::Minutes(5),
           "appointments starting further in the past need a late_justification");
 ABSL_FLAG(absl::Duration, max_delegation, absl::Hours(24 * 365),
           "the longest a delegation or an absence may last");
+ABSL_FLAG(bool, init, false,
+          "create a fresh database if data_dir has none (or an empty one); without it the "
+          "service refuses to start on a missing or empty database. Ignored once initialised");
 
 namespace {
+
+// Health name that turns NOT_SERVING while storage refuses writes (full,
+// read-only, failing); reads go on being served under the other names.
+constexpr char kWritesHealthName[] = "isms.role.v1.RoleService/writes";
 
 int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& status) {
   logger.Log(isms::LogLevel::kError, what, {{"error", status.ToString()}});
@@ -41,6 +52,9 @@ int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& statu
 
 int main(int argc, char** argv) {
   isms::BlockShutdownSignals();
+  // A file size limit reached is storage full: the write fails with an error
+  // (UNAVAILABLE to the caller) instead of SIGXFSZ killing the process.
+  signal(SIGXFSZ, SIG_IGN);
   isms::ParseFlagsWithEnvironment(argc, argv);
 
   absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
@@ -60,7 +74,16 @@ int main(int argc, char** argv) {
   if (error) {
     return Fail(logger, "cannot create data_dir", absl::UnavailableError(error.message()));
   }
-  auto store = isms::role::SqliteRoleStore::Open(absl::StrCat(data_dir, "/role.db"));
+  // One writer per data directory, held until the process ends.
+  auto lock = isms::DataDirLock::Acquire(data_dir);
+  if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
+
+  isms::StorageHealth storage_health;
+  isms::role::SqliteRoleStore::Options store_options;
+  store_options.init = absl::GetFlag(FLAGS_init) ? isms::SqliteInit::kCreateIfEmpty
+                                                 : isms::SqliteInit::kRequireInitialised;
+  store_options.health = &storage_health;
+  auto store = isms::role::SqliteRoleStore::Open(absl::StrCat(data_dir, "/role.db"), store_options);
   if (!store.ok()) return Fail(logger, "cannot open storage", store.status());
 
   isms::SystemClock clock;
@@ -90,6 +113,14 @@ int main(int argc, char** argv) {
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
   server_options.health_service_names = {isms::role::v1::RoleService::service_full_name()};
+  server_options.on_health_ready = [&](grpc::HealthCheckServiceInterface* health) {
+    storage_health.SetListener([health, &logger](bool writable) {
+      health->SetServingStatus(kWritesHealthName, writable);
+      logger.Log(
+          writable ? isms::LogLevel::kInfo : isms::LogLevel::kError, "storage write health",
+          {{"service", kWritesHealthName}, {"status", writable ? "SERVING" : "NOT_SERVING"}});
+    });
+  };
   server_options.on_reload = [&] {
     absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
     if (reloaded.ok()) {
@@ -100,6 +131,7 @@ int main(int argc, char** argv) {
     }
   };
   absl::Status served = isms::RunServer(server_options, {&service}, logger);
+  storage_health.SetListener(nullptr);  // The health service is gone.
   if (!served.ok()) return Fail(logger, "cannot serve", served);
   return 0;
 }

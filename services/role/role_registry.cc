@@ -122,6 +122,7 @@ absl::StatusOr<int> RoleRegistry::SeedCatalogue(const std::vector<v1::Role>& rol
       *role.mutable_create_time() = now;
       *role.mutable_update_time() = now;
       SetEtag(role);
+      m.changes.created.insert(role.name());
       m.changes.roles.push_back(std::move(role));
     }
     stored = static_cast<int>(roles.size());

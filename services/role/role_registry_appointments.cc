@@ -189,6 +189,7 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
         if (waiver_needed) assignment.set_waiver_state(v1::WAIVER_STATE_PENDING);
         m.resource = assignment.name();
         SetEtag(assignment);
+        m.changes.created.insert(assignment.name());
         m.changes.assignments.push_back(assignment);
         m.field_changes = DiffFields(v1::Assignment(), assignment);
         if (!waiver_needed) {

@@ -112,6 +112,7 @@ absl::StatusOr<v1::Role> RoleRegistry::CreateRole(const CallInfo& call,
     *role.mutable_create_time() = ToProto(clock_.Now());
     *role.mutable_update_time() = role.create_time();
     SetEtag(role);
+    m.changes.created.insert(role.name());
     m.changes.roles.push_back(role);
     m.field_changes = DiffFields(v1::Role(), role);
     m.description = absl::StrCat("created ", role.name());

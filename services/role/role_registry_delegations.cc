@@ -212,6 +212,7 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
         *delegation.mutable_record_time() = ToProto(now);
         SetEtag(delegation);
         m.resource = delegation.name();
+        m.changes.created.insert(delegation.name());
         m.changes.delegations.push_back(delegation);
         m.field_changes = DiffFields(v1::Delegation(), delegation);
         m.description = absl::StrCat(
@@ -303,6 +304,7 @@ absl::StatusOr<v1::Absence> RoleRegistry::CreateAbsence(const CallInfo& call,
         *absence.mutable_record_time() = ToProto(now);
         SetEtag(absence);
         m.resource = absence.name();
+        m.changes.created.insert(absence.name());
         m.changes.absences.push_back(absence);
         m.field_changes = DiffFields(v1::Absence(), absence);
         m.description = absl::StrCat("recorded the absence of ", absence.principal());

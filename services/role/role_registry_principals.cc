@@ -105,6 +105,7 @@ absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
     *principal.mutable_update_time() = now;
     *principal.mutable_record_time() = now;
     SetEtag(principal);
+    m.changes.created.insert(principal.name());
     m.changes.principals.push_back(principal);
     m.field_changes = DiffFields(v1::Principal(), principal);
     m.description = absl::StrCat("created ", principal.name());

@@ -61,7 +61,7 @@ TEST(SqliteDatabaseTest, FailedTransactionLeavesNothing) {
 TEST(SqliteDatabaseTest, OutboxKeepsEventsInOrder) {
   auto db = SqliteDatabase::Open(":memory:");
   ASSERT_TRUE(db.ok());
-  ASSERT_THAT((*db)->Migrate({kOutboxMigration}), IsOk());
+  ASSERT_THAT((*db)->Migrate({kOutboxMigration, kOutboxChecksumMigration}), IsOk());
   ASSERT_THAT((*db)->InTransaction([&]() -> absl::Status {
     for (const char* id : {"e1", "e2", "e3"}) {
       isms::audit::v1::AuditEvent event;

@@ -54,7 +54,7 @@ class RoleServiceTest : public ::testing::Test {
            << Sha256Hex(kReaderToken) << " principal principals/reader\n"
            << Sha256Hex(kGatewayToken) << " service services/gateway on-behalf-of\n";
     tokens.close();
-    StartServer();
+    StartServer({"--init"});  // A fresh data directory; restarts below go without.
     // Callers must be in the register: the bootstrap principal adds the reader.
     ASSERT_TRUE(CreatePerson("reader").ok());
   }

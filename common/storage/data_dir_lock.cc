@@ -1,0 +1,60 @@
+#include "common/storage/data_dir_lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace isms {
+namespace {
+
+// The pid text the holder wrote, or "unknown" if it has not written it yet.
+std::string HolderPid(int fd) {
+  char buffer[32] = {};
+  ssize_t n = pread(fd, buffer, sizeof(buffer) - 1, 0);
+  if (n <= 0) return "unknown";
+  std::string pid(absl::StripAsciiWhitespace(absl::string_view(buffer, n)));
+  return pid.empty() ? "unknown" : pid;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dir,
+                                                                  pid_t pid) {
+  std::string path = absl::StrCat(dir, "/LOCK");
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open lock file ", path, ": ", std::strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    std::string holder = error == EWOULDBLOCK ? HolderPid(fd) : "";
+    close(fd);
+    if (error != EWOULDBLOCK) {
+      return absl::UnavailableError(absl::StrCat("cannot lock ", path, ": ", std::strerror(error)));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", dir, " is in use by process ", holder, " (lock file ", path,
+                     "); only one process may write it"));
+  }
+  std::string text = absl::StrCat(pid, "\n");
+  if (ftruncate(fd, 0) != 0 ||
+      pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    int error = errno;
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("cannot write lock file ", path, ": ", std::strerror(error)));
+  }
+  return std::unique_ptr<DataDirLock>(new DataDirLock(fd, std::move(path)));
+}
+
+DataDirLock::~DataDirLock() { close(fd_); }
+
+}  // namespace isms

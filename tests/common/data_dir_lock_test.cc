@@ -1,0 +1,52 @@
+#include "common/storage/data_dir_lock.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/testing/server_process.h"
+#include "common/testing/status_matchers.h"
+
+namespace isms {
+namespace {
+
+using ::isms::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class DataDirLockTest : public ::testing::Test {
+ protected:
+  isms::testing::TempDir dir_;
+};
+
+TEST_F(DataDirLockTest, SecondLockIsRefusedNamingTheHoldersPid) {
+  auto first = DataDirLock::Acquire(dir_.path(), 4242);
+  ASSERT_TRUE(first.ok()) << first.status();
+  // A second open of the lock file conflicts as another process's would.
+  auto second = DataDirLock::Acquire(dir_.path(), 5151);
+  EXPECT_THAT(second,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("in use by process 4242")));
+}
+
+TEST_F(DataDirLockTest, LockFileHoldsTheOwnersPid) {
+  auto lock = DataDirLock::Acquire(dir_.path(), 4242);
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  std::ifstream in((*lock)->path());
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "4242\n");
+}
+
+TEST_F(DataDirLockTest, ReleasedLockCanBeTakenAgain) {
+  { ASSERT_TRUE(DataDirLock::Acquire(dir_.path(), 1).ok()); }
+  auto again = DataDirLock::Acquire(dir_.path(), 2);
+  EXPECT_TRUE(again.ok()) << again.status();
+}
+
+TEST_F(DataDirLockTest, MissingDirectoryIsUnavailable) {
+  EXPECT_THAT(DataDirLock::Acquire(dir_.path() + "/missing", 1),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot open lock file")));
+}
+
+}  // namespace
+}  // namespace isms

@@ -84,6 +84,35 @@ TEST_F(SqliteRoleStoreTest, FlippedByteInAStoredPrincipalRefusesLoadNamingIt) {
                        HasSubstr("principals record principals/alice does not match")));
 }
 
+TEST_F(SqliteRoleStoreTest, AlteredHistoryOrBackdatedRecordTimeRefusesLoadNamingIt) {
+  {
+    auto store = MustOpen();
+    ASSERT_THAT(store->Commit(Create(Person("principals/alice", "Alice"))), IsOk());
+  }
+  FlipByte("history", "resource", "sequence", "1");
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    EXPECT_THAT(store->LoadAll(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("history record 1")));
+  }
+  // Moving a version's record time (rewriting when it was recorded) is caught too.
+  isms::testing::TempDir other;
+  const std::string path = other.path() + "/role.db";
+  {
+    auto store = SqliteRoleStore::Open(path);
+    ASSERT_TRUE(store.ok());
+    ASSERT_THAT((*store)->Commit(Create(Person("principals/bob", "Bob"))), IsOk());
+  }
+  {
+    auto db = SqliteDatabase::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_THAT((*db)->Exec("UPDATE history SET record_time = record_time - 1000000"), IsOk());
+  }
+  auto store = SqliteRoleStore::Open(path);
+  ASSERT_TRUE(store.ok());
+  EXPECT_THAT((*store)->LoadAll(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("history")));
+}
+
 TEST_F(SqliteRoleStoreTest, RecordMovedToAnotherKeyIsRefused) {
   {
     auto store = MustOpen();

@@ -16,6 +16,9 @@ void AddConflicts(const RoleModel& model, const std::string& principal, const Ti
   const std::vector<HeldRole> held = HeldRolesAt(model, principal, when);
   for (size_t i = 0; i < held.size(); ++i) {
     for (size_t j = i + 1; j < held.size(); ++j) {
+      // A deputy role and the role it deputises for come from one
+      // assignment: that is the deputy's job, not a conflict.
+      if (held[i].assignment != nullptr && held[i].assignment == held[j].assignment) continue;
       if (!RolesConflict(model, held[i].role, held[j].role)) continue;
       auto* conflict = report.add_conflicts();
       conflict->set_principal(principal);

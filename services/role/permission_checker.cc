@@ -72,7 +72,12 @@ bool AssignmentGrants(const RoleModel& model, const Assignment& assignment,
   if (role->deputy_for().empty()) return false;
   const Role* deputised = model.RoleAt(role->deputy_for(), when);
   if (deputised == nullptr || !RoleGrants(*deputised, permission)) return false;
-  DeputyReason why = WhyDeputyActs(model, *deputised, assignment.scope(), when);
+  // Vacancy and absence are judged in the deputised role's own scope: a
+  // deputy of an organisation-wide role acts only while that role is vacant
+  // organisation-wide.
+  const absl::string_view scope =
+      deputised->scope_kind() == v1::SCOPE_KIND_ORGANISATION ? "" : assignment.scope();
+  DeputyReason why = WhyDeputyActs(model, *deputised, scope, when);
   if (why.kind == DecisionStep::KIND_UNSPECIFIED) return false;
   AddStep(response, DecisionStep::KIND_ASSIGNMENT, assignment.name());
   AddStep(response, DecisionStep::KIND_DEPUTY, deputised->name());
@@ -193,8 +198,9 @@ CheckPermissionResponse PermissionChecker::Check(const RoleModel& model,
     if (model.BootstrapOpenAt(at)) {
       response.set_allowed(true);
       AddStep(response, DecisionStep::KIND_BOOTSTRAP, principal);
-      response.set_explanation(absl::StrCat(
-          principal, " is the bootstrap admin and no management role has been filled yet"));
+      response.set_explanation(
+          absl::StrCat(principal, " is the bootstrap admin inside a bootstrap window (before the "
+                                  "first management appointment, or reopened by break-glass)"));
       return response;
     }
   }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/api/etag.h"
+#include "common/audit/field_changes.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
@@ -141,6 +142,10 @@ absl::Status RoleRegistry::CheckCaller(const RoleModel& model, const CallInfo& c
       return absl::PermissionDeniedError(absl::StrCat(
           "caller rule: ", caller.actor, " may not act on behalf of the bootstrap principal"));
     }
+    const Principal* record = model.FindPrincipal(principal);
+    if (record != nullptr && record->state() == v1::PRINCIPAL_STATE_LEFT) {
+      return absl::PermissionDeniedError(absl::StrCat("caller rule: ", principal, " has left"));
+    }
     return absl::OkStatus();
   }
   const Principal* record = model.FindPrincipal(principal);
@@ -191,10 +196,15 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
 }
 
 void RoleRegistry::AuditRefusal(const CallInfo& call, absl::string_view resource,
-                                const absl::Status& refusal) const {
+                                const absl::Status& refusal,
+                                const google::protobuf::Message* asked) const {
   absl::MutexLock write(&write_mu_);
   Mutation mutation;
   mutation.resource = std::string(resource);
+  if (asked != nullptr) {
+    std::unique_ptr<google::protobuf::Message> nothing(asked->New());
+    mutation.field_changes = DiffFields(*nothing, *asked);
+  }
   ChangeSet changes;
   changes.record_time = clock_.Now();
   changes.events.push_back(MakeEvent(call, mutation, refusal));
@@ -282,8 +292,7 @@ absl::StatusOr<v1::CheckPermissionResponse> RoleRegistry::CheckPermission(
   const TimePoint when = TimePointOf(request.has_check_time(), request.check_time(),
                                      request.has_as_recorded_at(), request.as_recorded_at(),
                                      clock_.Now());
-  return Read<v1::CheckPermissionResponse>(
-      call, request.principal(),
+  return Read<v1::CheckPermissionResponse>(call, request, request.principal(),
       [&](const RoleModel& model) { return RequireCheck(model, call, request.principal()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::CheckPermissionResponse> {
         return checker_.Check(model, request.principal(), request.permission(),
@@ -301,8 +310,7 @@ absl::StatusOr<v1::BatchCheckPermissionsResponse> RoleRegistry::BatchCheckPermis
     ISMS_RETURN_IF_ERROR(ValidateCheckRequest(request.checks(i), absl::StrCat("checks[", i, "]")));
   }
   const absl::Time now = clock_.Now();
-  return Read<v1::BatchCheckPermissionsResponse>(
-      call, "checks",
+  return Read<v1::BatchCheckPermissionsResponse>(call, request, "checks",
       [&](const RoleModel& model) -> absl::Status {
         for (const v1::CheckPermissionRequest& check : request.checks()) {
           ISMS_RETURN_IF_ERROR(RequireCheck(model, call, check.principal()));
@@ -335,8 +343,7 @@ absl::StatusOr<v1::CoverageReport> RoleRegistry::GetCoverageReport(
   const TimePoint when = TimePointOf(request.has_at_time(), request.at_time(),
                                      request.has_as_recorded_at(), request.as_recorded_at(),
                                      clock_.Now());
-  return Read<v1::CoverageReport>(
-      call, "coverage", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
+  return Read<v1::CoverageReport>(call, request, "coverage", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::CoverageReport> {
         return BuildCoverageReport(model, when, absl::Hours(24) * days);
       });

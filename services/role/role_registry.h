@@ -155,9 +155,11 @@ class RoleRegistry : public RefusalRecorder {
 
   // Runs the caller gate and `authorize` under the read lock; if they allow,
   // returns body's answer; otherwise commits a refusal event naming
-  // `resource` and returns the refusal.
+  // `resource` and carrying what was `asked` (the request), and returns the
+  // refusal.
   template <typename Result>
-  absl::StatusOr<Result> Read(const CallInfo& call, absl::string_view resource,
+  absl::StatusOr<Result> Read(const CallInfo& call, const google::protobuf::Message& asked,
+                              absl::string_view resource,
                               const std::function<absl::Status(const RoleModel&)>& authorize,
                               const std::function<absl::StatusOr<Result>(const RoleModel&)>& body)
       const;
@@ -183,9 +185,10 @@ class RoleRegistry : public RefusalRecorder {
   // Empty when nothing changes.
   std::string ClosedBootstrapWindows(const RoleModel& model, const Role& role) const;
 
-  // Commits a refusal event outside Mutate (denied reads, runner refusals).
-  void AuditRefusal(const CallInfo& call, absl::string_view resource,
-                    const absl::Status& refusal) const;
+  // Commits a refusal event outside Mutate (denied reads, runner refusals),
+  // with the values asked for when `asked` is given.
+  void AuditRefusal(const CallInfo& call, absl::string_view resource, const absl::Status& refusal,
+                    const google::protobuf::Message* asked = nullptr) const;
 
   isms::audit::v1::AuditEvent MakeEvent(const CallInfo& call, const Mutation& mutation,
                                         const absl::Status& status) const
@@ -214,7 +217,7 @@ bool IsAuditedRefusal(absl::StatusCode code);
 
 template <typename Result>
 absl::StatusOr<Result> RoleRegistry::Read(
-    const CallInfo& call, absl::string_view resource,
+    const CallInfo& call, const google::protobuf::Message& asked, absl::string_view resource,
     const std::function<absl::Status(const RoleModel&)>& authorize,
     const std::function<absl::StatusOr<Result>(const RoleModel&)>& body) const {
   absl::Status allowed;
@@ -224,7 +227,7 @@ absl::StatusOr<Result> RoleRegistry::Read(
     if (allowed.ok()) allowed = authorize(model_);
     if (allowed.ok()) return body(model_);
   }
-  if (IsAuditedRefusal(allowed.code())) AuditRefusal(call, resource, allowed);
+  if (IsAuditedRefusal(allowed.code())) AuditRefusal(call, resource, allowed, &asked);
   return allowed;
 }
 

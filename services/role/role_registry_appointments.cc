@@ -27,9 +27,9 @@ absl::Status NotFound(absl::string_view field, absl::string_view name) {
 // a deputy acts for the holder, never against the holder's appointment.
 absl::Status RefuseDeputyAgainstHolder(const RoleModel& model, const CallInfo& call,
                                        const Assignment& assignment, absl::Time now) {
-  for (const HeldRole& held : HeldRolesAt(model, call.caller.principal, TimePoint{now})) {
-    if (held.role == assignment.role() && held.assignment != nullptr &&
-        held.assignment->role() != assignment.role()) {
+  for (const HeldRole& held :
+       HeldRolesInPeriod(model, call.caller.principal, now, absl::InfiniteFuture())) {
+    if (held.role == assignment.role() && IsHeldAsDeputy(held)) {
       return absl::PermissionDeniedError(absl::StrCat(
           "deputy rule: ", call.caller.principal, " deputises for ", assignment.role(),
           " through ", held.via, " and may not revoke or change ", assignment.name(), " of ",
@@ -62,8 +62,7 @@ void EndDelegationsAfter(const RoleModel& model, const Assignment& assignment, a
 absl::StatusOr<v1::Assignment> RoleRegistry::GetAssignment(
     const CallInfo& call, const v1::GetAssignmentRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "assignments"));
-  return Read<v1::Assignment>(
-      call, request.name(),
+  return Read<v1::Assignment>(call, request, request.name(),
       [&](const RoleModel& model) {
         const Assignment* assignment = model.FindAssignment(request.name());
         return RequireRead(model, call, assignment == nullptr ? "" : assignment->principal());
@@ -87,8 +86,7 @@ absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
       "assignments|", request.role(), "|", request.principal(), "|", request.scope(), "|",
       filter_active ? absl::FormatTime(when.at) : "", "|",
       request.has_as_recorded_at() ? absl::FormatTime(when.as_recorded_at) : "");
-  return Read<v1::ListAssignmentsResponse>(
-      call, request.principal().empty() ? "assignments" : request.principal(),
+  return Read<v1::ListAssignmentsResponse>(call, request, request.principal().empty() ? "assignments" : request.principal(),
       [&](const RoleModel& model) { return RequireRead(model, call, request.principal()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListAssignmentsResponse> {
         auto version = [&](const Assignment& a) { return model.AssignmentAt(a, when); };
@@ -327,12 +325,21 @@ absl::StatusOr<v1::Assignment> RoleRegistry::DecideWaiver(const CallInfo& call,
           "appointee (", current->principal(), ") and the appointer (", current->appointed_by(),
           ")"));
     }
+    const absl::Time now = clock_.Now();
+    // Nor a deputy: not of the role being filled, nor of the appointee.
+    ISMS_RETURN_IF_ERROR(RefuseDeputyAgainstHolder(model, call, *current, now));
+    if (std::optional<HeldRole> deputy =
+            DeputisesForHolderOf(model, decider, current->principal(), now);
+        deputy.has_value()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "waiver rule: ", decider, " deputises for ", deputy->role, " held by the appointee ",
+          current->principal(), " and may not decide their waiver"));
+    }
     ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
     if (current->waiver_state() != v1::WAIVER_STATE_PENDING) {
       return absl::FailedPreconditionError(
           absl::StrCat("waiver rule: ", current->name(), " has no pending waiver"));
     }
-    const absl::Time now = clock_.Now();
     decided = *current;
     decided.set_waiver_state(request.approve() ? v1::WAIVER_STATE_APPROVED
                                                : v1::WAIVER_STATE_REJECTED);

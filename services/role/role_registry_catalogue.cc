@@ -27,6 +27,20 @@ absl::Status CheckReferences(const RoleModel& model, const v1::Role& role) {
         absl::StrCat("reference rule: role.", field, " names ", name, ", which does not exist"));
   };
   ISMS_RETURN_IF_ERROR(check("deputy_for", role.deputy_for()));
+  if (const Role* deputised = model.FindRole(role.deputy_for()); deputised != nullptr) {
+    // A deputy acts in the deputised role's own scope, and deputies do not chain.
+    if (deputised->scope_kind() != role.scope_kind()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "reference rule: role.deputy_for names ", deputised->name(),
+          ", which is held in another kind of scope; a deputy role is held like the role it "
+          "deputises for"));
+    }
+    if (!deputised->deputy_for().empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("reference rule: role.deputy_for names ", deputised->name(),
+                       ", itself a deputy; deputies do not chain"));
+    }
+  }
   for (const auto& name : role.accountable_to())
     ISMS_RETURN_IF_ERROR(check("accountable_to", name));
   for (const auto& name : role.conflicting_roles()) {
@@ -54,12 +68,13 @@ absl::Status RoleNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(name, " not found"));
 }
 
-// PermissionDenied when the caller holds `role_name` (through any path) or
-// deputises for it: nobody changes the rules of a role they hold.
+// PermissionDenied when the caller holds `role_name` (through any path, now
+// or from a later start) or deputises for it: nobody changes the rules of a
+// role they hold.
 absl::Status RefuseOwnRole(const RoleModel& model, const CallInfo& call,
                            absl::string_view role_name, absl::Time now) {
-  std::optional<HeldRole> held =
-      FindHeldRole(model, call.caller.principal, role_name, TimePoint{now});
+  std::optional<HeldRole> held = FindHeldRoleInPeriod(model, call.caller.principal, role_name,
+                                                      now, absl::InfiniteFuture());
   if (!held.has_value()) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("self-raise rule: ", call.caller.principal, " holds ", role_name, " through ",
@@ -71,8 +86,7 @@ absl::Status RefuseOwnRole(const RoleModel& model, const CallInfo& call,
 absl::StatusOr<v1::Role> RoleRegistry::GetRole(const CallInfo& call,
                                                const v1::GetRoleRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "roles"));
-  return Read<v1::Role>(
-      call, request.name(), [](const RoleModel&) { return absl::OkStatus(); },
+  return Read<v1::Role>(call, request, request.name(), [](const RoleModel&) { return absl::OkStatus(); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::Role> {
         const v1::Role* role = model.FindRole(request.name());
         if (role == nullptr) return RoleNotFound(request.name());
@@ -82,8 +96,7 @@ absl::StatusOr<v1::Role> RoleRegistry::GetRole(const CallInfo& call,
 
 absl::StatusOr<v1::ListRolesResponse> RoleRegistry::ListRoles(
     const CallInfo& call, const v1::ListRolesRequest& request) const {
-  return Read<v1::ListRolesResponse>(
-      call, "roles", [](const RoleModel&) { return absl::OkStatus(); },
+  return Read<v1::ListRolesResponse>(call, request, "roles", [](const RoleModel&) { return absl::OkStatus(); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListRolesResponse> {
         v1::ListRolesResponse response;
         ISMS_RETURN_IF_ERROR(Paginate(
@@ -144,7 +157,37 @@ absl::StatusOr<v1::Role> RoleRegistry::UpdateRole(const CallInfo& call,
         ISMS_RETURN_IF_ERROR(ValidateRole(updated, "role"));
         ISMS_RETURN_IF_ERROR(CheckStatutoryRules(updated));
         ISMS_RETURN_IF_ERROR(CheckReferences(model, updated));
-        *updated.mutable_update_time() = ToProto(clock_.Now());
+        const absl::Time now = clock_.Now();
+        // Making the role a deputy hands its holders another role: segregation
+        // of duties holds for them as at an appointment.
+        if (updated.deputy_for() != current->deputy_for() && !updated.deputy_for().empty()) {
+          const std::vector<HeldRole> handed = {
+              {updated.deputy_for(), absl::StrCat(updated.name(), " as deputy")}};
+          for (const Assignment* assignment : model.AssignmentsOfRole(updated.name())) {
+            if (EndOf(*assignment) <= now || assignment->has_void_time()) continue;
+            std::optional<Conflict> conflict = FindConflict(
+                model, handed,
+                HeldRolesInPeriod(model, assignment->principal(), now, absl::InfiniteFuture()));
+            if (conflict.has_value()) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "segregation-of-duties rule: ", assignment->principal(), " holds ",
+                  updated.name(), " and would act as ", conflict->held.role,
+                  ", which conflicts with ", conflict->other.role, " held through ",
+                  conflict->other.via));
+            }
+          }
+        }
+        // Handing management permissions to a filled role ends bootstrap as
+        // an appointment to a management role would.
+        bool filled = false;
+        for (const Assignment* assignment : model.AssignmentsOfRole(updated.name())) {
+          if (EndOf(*assignment) > now && !assignment->has_void_time()) filled = true;
+        }
+        if (filled) {
+          const std::string closed = ClosedBootstrapWindows(model, updated);
+          if (!closed.empty()) m.changes.settings[kBootstrapWindowsSetting] = closed;
+        }
+        *updated.mutable_update_time() = ToProto(now);
         SetEtag(updated);
         m.changes.roles.push_back(updated);
         m.field_changes = DiffFields(*current, updated);

@@ -57,8 +57,7 @@ bool RoleOrDeputisedGrants(const RoleModel& model, const Role& role, absl::strin
 absl::StatusOr<v1::Delegation> RoleRegistry::GetDelegation(
     const CallInfo& call, const v1::GetDelegationRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "delegations"));
-  return Read<v1::Delegation>(
-      call, request.name(),
+  return Read<v1::Delegation>(call, request, request.name(),
       [&](const RoleModel& model) -> absl::Status {
         const Delegation* delegation = model.FindDelegation(request.name());
         if (delegation != nullptr && delegation->delegator() == call.caller.principal) {
@@ -85,8 +84,7 @@ absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
            (request.delegator().empty() || d.delegator() == request.delegator()) &&
            (request.delegate().empty() || d.delegate() == request.delegate()) && active.Keeps(d);
   };
-  return Read<v1::ListDelegationsResponse>(
-      call, "delegations",
+  return Read<v1::ListDelegationsResponse>(call, request, "delegations",
       [&](const RoleModel& model) -> absl::Status {
         if (!request.delegator().empty() && request.delegator() == call.caller.principal) {
           return absl::OkStatus();
@@ -185,6 +183,11 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
         }
         if (from < now - options_.backdate_tolerance) {
           return Refuse("backdating rule", "a delegation cannot start in the past");
+        }
+        if (from < StartOf(*assignment)) {
+          return Refuse("delegation rule",
+                        absl::StrCat("a delegation cannot start before ", assignment->name(),
+                                     " comes into force"));
         }
         if (until > from + options_.max_delegation) {
           return Refuse("delegation rule",
@@ -325,8 +328,7 @@ absl::StatusOr<v1::ListAbsencesResponse> RoleRegistry::ListAbsences(
     return (request.principal().empty() || a.principal() == request.principal()) &&
            active.Keeps(a);
   };
-  return Read<v1::ListAbsencesResponse>(
-      call, "absences",
+  return Read<v1::ListAbsencesResponse>(call, request, "absences",
       [&](const RoleModel& model) { return RequireRead(model, call, request.principal()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListAbsencesResponse> {
         v1::ListAbsencesResponse response;

@@ -22,26 +22,37 @@ absl::Status PrincipalNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(name, " not found"));
 }
 
-// FailedPrecondition unless every member of a group is an existing person.
+// FailedPrecondition unless every member of a group is an existing, active
+// person.
 absl::Status CheckMembers(const RoleModel& model, const v1::Principal& group) {
   for (int i = 0; i < group.members_size(); ++i) {
     const v1::Principal* member = model.FindPrincipal(group.members(i));
-    if (member == nullptr || member->kind() != v1::PRINCIPAL_KIND_PERSON) {
+    if (member == nullptr || member->kind() != v1::PRINCIPAL_KIND_PERSON ||
+        member->state() != v1::PRINCIPAL_STATE_ACTIVE) {
       return absl::FailedPreconditionError(absl::StrCat("membership rule: principal.members[", i,
                                                         "]: ", group.members(i),
-                                                        " is not an existing person"));
+                                                        " is not an existing active person"));
     }
   }
   return absl::OkStatus();
 }
 
-// True when `principal` holds, or will hold, a role through an assignment
-// that has not ended by `now`, or gave a delegation still running.
+// True when `principal` holds a role, now or from a later start, through any
+// path: its own assignment, a group, a delegation received.
 bool HoldsAnyRole(const RoleModel& model, absl::string_view principal, absl::Time now) {
-  for (const Assignment* assignment : model.AssignmentsOfPrincipal(principal)) {
-    if (EndOf(*assignment) > now && !assignment->has_void_time()) return true;
-  }
-  return false;
+  return !HeldRolesInPeriod(model, principal, now, absl::InfiniteFuture()).empty();
+}
+
+// PermissionDenied when the caller deputises for a role `target` holds: a
+// deputy acts for the holder, never against them.
+absl::Status RefuseDeputyAgainst(const RoleModel& model, const CallInfo& call,
+                                 absl::string_view target, absl::Time now) {
+  std::optional<HeldRole> deputy = DeputisesForHolderOf(model, call.caller.principal, target, now);
+  if (!deputy.has_value()) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("deputy rule: ", call.caller.principal,
+                                                  " deputises for ", deputy->role, " (",
+                                                  deputy->via, "), which ", target,
+                                                  " holds, and may not act against its holder"));
 }
 
 bool MaskTouches(const google::protobuf::FieldMask& mask, absl::string_view field) {
@@ -53,8 +64,7 @@ bool MaskTouches(const google::protobuf::FieldMask& mask, absl::string_view fiel
 absl::StatusOr<v1::Principal> RoleRegistry::GetPrincipal(
     const CallInfo& call, const v1::GetPrincipalRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "principals"));
-  return Read<v1::Principal>(
-      call, request.name(),
+  return Read<v1::Principal>(call, request, request.name(),
       [&](const RoleModel& model) { return RequireRead(model, call, request.name()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::Principal> {
         const v1::Principal* principal = model.FindPrincipal(request.name());
@@ -66,8 +76,7 @@ absl::StatusOr<v1::Principal> RoleRegistry::GetPrincipal(
 absl::StatusOr<v1::ListPrincipalsResponse> RoleRegistry::ListPrincipals(
     const CallInfo& call, const v1::ListPrincipalsRequest& request) const {
   const bool show_left = request.show_left();
-  return Read<v1::ListPrincipalsResponse>(
-      call, "principals", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
+  return Read<v1::ListPrincipalsResponse>(call, request, "principals", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListPrincipalsResponse> {
         v1::ListPrincipalsResponse response;
         ISMS_RETURN_IF_ERROR(Paginate(
@@ -93,6 +102,10 @@ absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
     if (principal.name() == call.caller.principal) {
       return absl::PermissionDeniedError(absl::StrCat(
           "self-raise rule: ", call.caller.principal, " may not create their own record"));
+    }
+    if (principal.name() == checker_.bootstrap_principal()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "reserved name: ", principal.name(), " is the bootstrap principal, not a person"));
     }
     if (model.FindPrincipal(principal.name()) != nullptr) {
       return absl::AlreadyExistsError(absl::StrCat(principal.name(), " already exists"));
@@ -152,6 +165,7 @@ absl::StatusOr<v1::Principal> RoleRegistry::UpdatePrincipal(
     // authority-bearing fields needs the assignments permission as well.
     if (touches_authority && HoldsAnyRole(model, request.principal().name(), now)) {
       ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+      ISMS_RETURN_IF_ERROR(RefuseDeputyAgainst(model, call, request.principal().name(), now));
     }
     if (current == nullptr) return PrincipalNotFound(request.principal().name());
     ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.principal().etag(), current->etag()));
@@ -207,6 +221,7 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
     const absl::Time now = clock_.Now();
     if (HoldsAnyRole(model, request.name(), now)) {
       ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+      ISMS_RETURN_IF_ERROR(RefuseDeputyAgainst(model, call, request.name(), now));
     }
     const v1::Principal* current = model.FindPrincipal(request.name());
     if (current == nullptr) return PrincipalNotFound(request.name());

@@ -101,6 +101,11 @@ absl::Status ValidateRole(const Role& role, absl::string_view prefix) {
   ISMS_RETURN_IF_ERROR(ValidateRoleNames(Field(prefix, "accountable_to"), role.accountable_to()));
   ISMS_RETURN_IF_ERROR(
       ValidateRoleNames(Field(prefix, "conflicting_roles"), role.conflicting_roles()));
+  if (std::find(role.conflicting_roles().begin(), role.conflicting_roles().end(), role.name()) !=
+      role.conflicting_roles().end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Field(prefix, "conflicting_roles"), ": a role cannot conflict with itself"));
+  }
   if (!role.deputy_for().empty()) {
     ISMS_RETURN_IF_ERROR(
         ValidateResourceName(Field(prefix, "deputy_for"), role.deputy_for(), "roles"));

@@ -102,6 +102,32 @@ std::optional<HeldRole> FindHeldRole(const RoleModel& model, absl::string_view p
   return std::nullopt;
 }
 
+std::optional<HeldRole> FindHeldRoleInPeriod(const RoleModel& model, absl::string_view principal,
+                                             absl::string_view role, absl::Time from,
+                                             absl::Time until) {
+  for (HeldRole& held : HeldRolesInPeriod(model, principal, from, until)) {
+    if (held.role == role) return std::move(held);
+  }
+  return std::nullopt;
+}
+
+bool IsHeldAsDeputy(const HeldRole& held) {
+  return held.assignment != nullptr && held.assignment->role() != held.role;
+}
+
+std::optional<HeldRole> DeputisesForHolderOf(const RoleModel& model, absl::string_view caller,
+                                             absl::string_view target, absl::Time now) {
+  const std::vector<HeldRole> targets =
+      HeldRolesInPeriod(model, target, now, absl::InfiniteFuture());
+  for (HeldRole& mine : HeldRolesInPeriod(model, caller, now, absl::InfiniteFuture())) {
+    if (!IsHeldAsDeputy(mine)) continue;
+    for (const HeldRole& theirs : targets) {
+      if (theirs.role == mine.role && !IsHeldAsDeputy(theirs)) return std::move(mine);
+    }
+  }
+  return std::nullopt;
+}
+
 bool RolesConflict(const RoleModel& model, absl::string_view a, absl::string_view b) {
   if (a == b) return false;
   const Role* role_a = model.FindRole(a);

@@ -40,6 +40,21 @@ std::vector<HeldRole> HeldRolesAt(const RoleModel& model, absl::string_view prin
 std::optional<HeldRole> FindHeldRole(const RoleModel& model, absl::string_view principal,
                                      absl::string_view role, const TimePoint& when);
 
+// How `principal` holds `role` through any path (deputising for it
+// included) at some time in [from, until); nullopt if it does not.
+std::optional<HeldRole> FindHeldRoleInPeriod(const RoleModel& model, absl::string_view principal,
+                                             absl::string_view role, absl::Time from,
+                                             absl::Time until);
+
+// True when `held` is a role held only as the deputy of it.
+bool IsHeldAsDeputy(const HeldRole& held);
+
+// How `caller` deputises, from `now` on, for a role that `target` holds
+// from `now` on (through any path); nullopt if it does not. A deputy acts
+// for a holder and so never acts against them.
+std::optional<HeldRole> DeputisesForHolderOf(const RoleModel& model, absl::string_view caller,
+                                             absl::string_view target, absl::Time now);
+
 // `role` and, if it deputises, the role it deputises for, as HeldRoles with
 // the given `via`.
 std::vector<HeldRole> RoleWithDeputised(const RoleModel& model, const Role& role,

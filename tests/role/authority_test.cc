@@ -587,5 +587,153 @@ TEST_F(AuthorityTest, RefusalsRecordTheTargetAndUpdatesCarryBeforeAndAfter) {
   EXPECT_TRUE(board_change);
 }
 
+// ------------------------------------------------------------ Paths found by an attacker
+
+TEST_F(AuthorityTest, ADeputyCannotMarkTheAbsentHolderLeftNorLowerTheirBoardLevel) {
+  AddPerson("sam", true);
+  MustAppoint("roles/siro", "principals/sam");
+  AddPerson("dee");
+  MustAppoint("roles/dsiro", "principals/dee");
+  ASSERT_TRUE(RecordAbsence("principals/sam", "principals/sam", absl::Hours(24)).ok());
+  EXPECT_THAT(SetBoardLevel("principals/dee", "principals/sam", false),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deputy rule")));
+  EXPECT_THAT(MarkLeft("principals/dee", "principals/sam"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deputy rule")));
+  EXPECT_TRUE(Allowed("principals/sam", "isms.risks.accept"));
+}
+
+TEST_F(AuthorityTest, ADeputyRoleIsHeldInTheScopeOfTheRoleItDeputisesFor) {
+  v1::CreateRoleRequest create;
+  create.set_role_id("assetdep");
+  create.mutable_role()->set_title("Asset deputy");
+  create.mutable_role()->set_scope_kind(v1::SCOPE_KIND_ASSET);
+  create.mutable_role()->set_holder_kind(v1::HOLDER_KIND_PERSON);
+  create.mutable_role()->set_deputy_for("roles/siro");
+  EXPECT_THAT(registry_->CreateRole(Admin(), create),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another kind of scope")));
+  create.mutable_role()->set_scope_kind(v1::SCOPE_KIND_ORGANISATION);
+  create.mutable_role()->set_deputy_for("roles/dsiro");
+  EXPECT_THAT(registry_->CreateRole(Admin(), create),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("do not chain")));
+}
+
+TEST_F(AuthorityTest, ADeputyDecidesNoWaiverOfTheRoleOrOfTheHolderItActsFor) {
+  AddPerson("sam", true);
+  MustAppoint("roles/siro", "principals/sam");
+  AddPerson("dee");
+  MustAppoint("roles/dsiro", "principals/dee");
+  AddRegistrar("principals/dee");  // dee manages appointments in her own right too.
+  // The SIRO's own conflicting appointment (AO) waits for a waiver...
+  auto pending = Appoint("roles/ao", "principals/sam", "", "interim");
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_EQ(pending->waiver_state(), v1::WAIVER_STATE_PENDING);
+  // ... which the SIRO's deputy may not decide.
+  EXPECT_THAT(DecideWaiver("principals/dee", pending->name(), true),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("waiver rule")));
+}
+
+TEST_F(AuthorityTest, AFutureAppointmentAlreadyBarsChangingTheRole) {
+  v1::CreateAssignmentRequest later;
+  later.mutable_assignment()->set_role("roles/po");
+  later.mutable_assignment()->set_principal("principals/admin");
+  *later.mutable_assignment()->mutable_effective_from() = ToProto(clock_.Now() + absl::Hours(1));
+  AddPerson("sam", true);
+  MustAppoint("roles/siro", "principals/sam");
+  ASSERT_TRUE(registry_->CreateAssignment(As("principals/sam"), later).ok());
+  EXPECT_THAT(SetMaxHolders("principals/admin", "roles/po", 3),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("self-raise rule")));
+}
+
+TEST_F(AuthorityTest, APeopleManagerCannotMarkADelegateOrAGroupMemberLeft) {
+  AddPerson("col");
+  MustAppoint("roles/col", "principals/col");
+  AddPerson("sam", true);
+  const v1::Assignment siro = MustAppoint("roles/siro", "principals/sam");
+  AddPerson("bob");
+  ASSERT_TRUE(
+      Delegate("principals/sam", siro.name(), "principals/bob", "isms.risks.manage", absl::Hours(24))
+          .ok());
+  EXPECT_THAT(MarkLeft("principals/col", "principals/bob"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("isms.assignments.manage")));
+  AddPerson("carl");
+  AddGroup("steering", {"principals/carl"});
+  MustAppoint("roles/issg", "principals/steering");
+  EXPECT_THAT(MarkLeft("principals/col", "principals/carl"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("isms.assignments.manage")));
+}
+
+TEST_F(AuthorityTest, TheBootstrapNameIsReservedAndAGroupTakesNoLeaver) {
+  v1::CreatePrincipalRequest create;
+  create.set_principal_id("root");
+  create.mutable_principal()->set_display_name("Root");
+  create.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+  EXPECT_THAT(registry_->CreatePrincipal(Admin(), create),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("reserved name")));
+  AddPerson("gone");
+  ASSERT_TRUE(MarkLeft("principals/admin", "principals/gone").ok());
+  v1::CreatePrincipalRequest group;
+  group.set_principal_id("ghosts");
+  group.mutable_principal()->set_display_name("Ghosts");
+  group.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_GROUP);
+  group.mutable_principal()->add_members("principals/gone");
+  EXPECT_THAT(registry_->CreatePrincipal(Admin(), group),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("active person")));
+}
+
+TEST_F(AuthorityTest, MakingARoleADeputyChecksItsHoldersForConflicts) {
+  AddPerson("ann", true);
+  MustAppoint("roles/ao", "principals/ann");
+  MustAppoint("roles/po", "principals/ann");
+  v1::UpdateRoleRequest request;
+  request.mutable_role()->set_name("roles/po");
+  request.mutable_role()->set_deputy_for("roles/siro");
+  request.mutable_update_mask()->add_paths("deputy_for");
+  EXPECT_THAT(registry_->UpdateRole(Admin(), request),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("segregation-of-duties rule: principals/ann")));
+}
+
+TEST_F(AuthorityTest, ARefusedReadRecordsWhatWasAsked) {
+  AddPerson("bob");
+  v1::CheckPermissionRequest check;
+  check.set_principal("principals/admin");
+  check.set_permission("isms.audit.read");
+  check.set_resource("assets/77");
+  ASSERT_FALSE(registry_->CheckPermission(As("principals/bob"), check).ok());
+  const auto event = LastEvent();
+  std::string asked;
+  for (const auto& change : event.changes()) asked += change.field() + "=" + change.after() + ";";
+  EXPECT_THAT(asked, HasSubstr("permission=\"isms.audit.read\""));
+  EXPECT_THAT(asked, HasSubstr("resource=\"assets/77\""));
+}
+
+TEST_F(AuthorityTest, ADeputyIsNotReportedAsConflictingWithTheRoleItDeputisesFor) {
+  AddPerson("dee");
+  MustAppoint("roles/dsiro", "principals/dee");
+  auto report = registry_->GetCoverageReport(Admin(), {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->conflicts_size(), 0);
+}
+
+TEST_F(AuthorityTest, ADelegationCannotStartBeforeItsAssignmentAndARoleNotConflictItself) {
+  AddPerson("ted");
+  v1::CreateAssignmentRequest later;
+  later.mutable_assignment()->set_role("roles/itso");
+  later.mutable_assignment()->set_principal("principals/ted");
+  *later.mutable_assignment()->mutable_effective_from() = ToProto(clock_.Now() + absl::Hours(5));
+  auto itso = registry_->CreateAssignment(Admin(), later);
+  ASSERT_TRUE(itso.ok());
+  AddPerson("bob");
+  EXPECT_THAT(Delegate("principals/ted", itso->name(), "principals/bob", "isms.incidents.manage",
+                       absl::Hours(24)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("comes into force")));
+  v1::UpdateRoleRequest self;
+  self.mutable_role()->set_name("roles/po");
+  self.mutable_role()->add_conflicting_roles("roles/po");
+  self.mutable_update_mask()->add_paths("conflicting_roles");
+  EXPECT_THAT(registry_->UpdateRole(Admin(), self),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("conflict with itself")));
+}
+
 }  // namespace
 }  // namespace isms::role

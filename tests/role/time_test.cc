@@ -263,5 +263,39 @@ TEST(BootstrapPersistenceTest, BootstrapEndSurvivesRestartAndOnlyBreakGlassReope
   }
 }
 
+// Handing management permissions to a role someone already holds ends
+// bootstrap, as appointing them to a management role would.
+TEST(BootstrapPersistenceTest, GivingAFilledRoleManagementPermissionsEndsBootstrap) {
+  auto store = SqliteRoleStore::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  FakeClock clock(absl::FromCivil(absl::CivilDay(2026, 1, 10), absl::UTCTimeZone()));
+  RoleRegistry::Options options;
+  options.bootstrap_principal = "principals/root";
+  auto registry = RoleRegistry::Open(**store, clock, options);
+  ASSERT_TRUE(registry.ok());
+  auto catalogue = LoadCatalogueFile(ISMS_SOURCE_DIR "/services/role/catalogue/roles.textproto");
+  ASSERT_TRUE((*registry)->SeedCatalogue(*catalogue).ok());
+  const CallInfo root{Caller{"principals/root", "principals/root", false}, "r", "/test/Method"};
+  v1::CreatePrincipalRequest create;
+  create.set_principal_id("alice");
+  create.mutable_principal()->set_display_name("Alice");
+  create.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+  ASSERT_TRUE((*registry)->CreatePrincipal(root, create).ok());
+  v1::CreateAssignmentRequest appoint;
+  appoint.mutable_assignment()->set_role("roles/po");
+  appoint.mutable_assignment()->set_principal("principals/alice");
+  ASSERT_TRUE((*registry)->CreateAssignment(root, appoint).ok());
+  v1::UpdateRoleRequest grant;
+  grant.mutable_role()->set_name("roles/po");
+  for (const char* p : {"isms.risks.update", "isms.measurements.manage", "isms.assignments.manage"}) {
+    grant.mutable_role()->add_permissions(p);
+  }
+  grant.mutable_update_mask()->add_paths("permissions");
+  ASSERT_TRUE((*registry)->UpdateRole(root, grant).ok());
+  create.set_principal_id("carol");
+  EXPECT_THAT((*registry)->CreatePrincipal(root, create),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("bootstrap ended")));
+}
+
 }  // namespace
 }  // namespace isms::role

@@ -114,11 +114,57 @@ void Logger::LogCall(absl::string_view method, absl::string_view code, absl::Dur
   WriteLine(line);
 }
 
+Logger::Logger(std::FILE* out, LogLevel min_level)
+    : out_(out), min_level_(min_level), writer_([this] { WriterLoop(); }) {}
+
+Logger::~Logger() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  writer_.join();
+}
+
 void Logger::WriteLine(const std::string& line) {
-  // One write per line, under the lock so lines never interleave.
   absl::MutexLock lock(&mu_);
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
+  auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return buffer_.size() < kMaxBufferedBytes || stopping_;
+  };
+  mu_.Await(absl::Condition(&has_room));
+  buffer_ += line;
+  queued_bytes_ += line.size();
+}
+
+void Logger::Flush() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t target = queued_bytes_;
+  auto written = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return written_bytes_ >= target;
+  };
+  mu_.Await(absl::Condition(&written));
+}
+
+void Logger::WriterLoop() {
+  std::string batch;
+  while (true) {
+    bool stop = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !buffer_.empty() || stopping_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      batch.swap(buffer_);
+      stop = stopping_ && batch.empty();
+    }
+    if (stop) return;
+    // Whole lines only, in order; one writer, so they never interleave.
+    std::fwrite(batch.data(), 1, batch.size(), out_);
+    std::fflush(out_);
+    absl::MutexLock lock(&mu_);
+    written_bytes_ += batch.size();
+    batch.clear();
+  }
 }
 
 }  // namespace isms

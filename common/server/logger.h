@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <initializer_list>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -19,12 +20,25 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view name);
 
 // Writes structured logs: one JSON object a line. Thread-safe; each line is
-// written whole.
+// written whole. Lines are formatted on the caller's thread and written off
+// the request path by a background writer, in the order they were logged;
+// Flush() and the destructor write everything logged before them (so a
+// graceful stop loses nothing; kill -9 may lose the last few milliseconds).
+// When the writer falls more than kMaxBufferedBytes behind, callers wait
+// for it rather than buffer without bound.
 class Logger {
  public:
   using Fields = std::initializer_list<std::pair<absl::string_view, absl::string_view>>;
+  static constexpr size_t kMaxBufferedBytes = 1 << 20;
 
-  Logger(std::FILE* out, LogLevel min_level) : out_(out), min_level_(min_level) {}
+  // `out` must outlive the logger.
+  Logger(std::FILE* out, LogLevel min_level);
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  // Returns once every line logged before the call is written and flushed.
+  void Flush();
 
   void Log(LogLevel level, absl::string_view message, Fields fields = {});
 
@@ -35,10 +49,17 @@ class Logger {
 
  private:
   void WriteLine(const std::string& line);
+  void WriterLoop();
 
   std::FILE* const out_;
   const LogLevel min_level_;
   absl::Mutex mu_;
+  std::string buffer_ ABSL_GUARDED_BY(mu_);
+  // Bytes ever queued / ever written, so Flush knows when its lines are out.
+  uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t written_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread writer_;
 };
 
 // Escapes `s` for use inside a JSON string literal.

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/testing/status_matchers.h"
 
@@ -71,6 +73,39 @@ TEST(LoggerTest, DropsLinesBelowTheLevel) {
   EXPECT_THAT(text, Not(HasSubstr("hidden")));
   EXPECT_THAT(text, Not(HasSubstr("\"rpc\"")));
   EXPECT_THAT(text, HasSubstr("shown"));
+}
+
+TEST(LoggerTest, FlushWritesEveryLineFromManyThreadsWholeAndInEachThreadsOrder) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  Logger logger(out, LogLevel::kInfo);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&logger, t] {
+      for (int i = 0; i < 500; ++i) {
+        logger.Log(LogLevel::kInfo, "line", {{"thread", std::to_string(t)}, {"i", std::to_string(i)}});
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  logger.Flush();  // Everything is out while the logger still runs.
+  const std::string text(buffer, size);
+  std::vector<int> next(4, 0);
+  size_t lines = 0;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = text.find('\n', start);
+    ASSERT_NE(end, std::string::npos);
+    const std::string line = text.substr(start, end - start);
+    ASSERT_EQ(line.front(), '{');
+    ASSERT_EQ(line.back(), '}');
+    const int t = line[line.find("\"thread\":\"") + 10] - '0';
+    const size_t at = line.find("\"i\":\"") + 5;
+    EXPECT_EQ(std::stoi(line.substr(at)), next[t]++);
+    ++lines;
+    start = end + 1;
+  }
+  EXPECT_EQ(lines, 2000u);
 }
 
 TEST(LoggerTest, ParsesLevelNames) {

@@ -180,6 +180,14 @@ class RoleRegistry : public RefusalRecorder {
   absl::Status RequireCheck(const RoleModel& model, const CallInfo& call,
                             absl::string_view principal) const;
 
+  // The checks before ending a delegation or absence: by its `owner` or a
+  // holder of isms.assignments.manage; it exists; the etag matches; it has
+  // not ended by `now`. Defined where it is used.
+  template <typename Resource>
+  absl::Status CheckEndable(const RoleModel& model, const CallInfo& call, const Resource* current,
+                            absl::string_view owner, absl::string_view name,
+                            absl::string_view etag, absl::Time now) const;
+
   // The bootstrap windows after an appointment of `role` in force from now:
   // closed if the role grants a manage permission and a window is open.
   // Empty when nothing changes.

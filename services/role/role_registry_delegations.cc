@@ -54,6 +54,22 @@ bool RoleOrDeputisedGrants(const RoleModel& model, const Role& role, absl::strin
 
 }  // namespace
 
+template <typename Resource>
+absl::Status RoleRegistry::CheckEndable(const RoleModel& model, const CallInfo& call,
+                                        const Resource* current, absl::string_view owner,
+                                        absl::string_view name, absl::string_view etag,
+                                        absl::Time now) const {
+  if (current == nullptr || owner != call.caller.principal) {
+    ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+  }
+  if (current == nullptr) return NotFound("", name);
+  ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), etag, current->etag()));
+  if (EndOf(*current) <= now) {
+    return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already ended"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Delegation> RoleRegistry::GetDelegation(
     const CallInfo& call, const v1::GetDelegationRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "delegations"));
@@ -233,15 +249,9 @@ absl::StatusOr<v1::Delegation> RoleRegistry::RevokeDelegation(
   v1::Delegation revoked;
   ISMS_RETURN_IF_ERROR(Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
     const Delegation* current = model.FindDelegation(request.name());
-    if (current == nullptr || current->delegator() != call.caller.principal) {
-      ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
-    }
-    if (current == nullptr) return NotFound("", request.name());
-    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
     const absl::Time now = clock_.Now();
-    if (EndOf(*current) <= now) {
-      return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already ended"));
-    }
+    ISMS_RETURN_IF_ERROR(CheckEndable(model, call, current, current ? current->delegator() : "",
+                                      request.name(), request.etag(), now));
     revoked = Revoked(*current, now, call.caller.principal);
     *revoked.mutable_record_time() = ToProto(now);
     SetEtag(revoked);
@@ -352,15 +362,9 @@ absl::StatusOr<v1::Absence> RoleRegistry::RevokeAbsence(const CallInfo& call,
   v1::Absence revoked;
   ISMS_RETURN_IF_ERROR(Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
     const Absence* current = model.FindAbsence(request.name());
-    if (current == nullptr || current->principal() != call.caller.principal) {
-      ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
-    }
-    if (current == nullptr) return NotFound("", request.name());
-    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.etag(), current->etag()));
     const absl::Time now = clock_.Now();
-    if (EndOf(*current) <= now) {
-      return absl::FailedPreconditionError(absl::StrCat(current->name(), " has already ended"));
-    }
+    ISMS_RETURN_IF_ERROR(CheckEndable(model, call, current, current ? current->principal() : "",
+                                      request.name(), request.etag(), now));
     revoked = *current;
     *revoked.mutable_revoke_time() = ToProto(std::max(now, FromProto(current->effective_from())));
     revoked.set_revoked_by(call.caller.principal);

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/server/logger.h"
+#include "common/server/transport_limits.h"
 
 namespace isms {
 
@@ -28,6 +29,8 @@ struct ServerOptions {
   std::vector<std::string> health_service_names;
   // Called on SIGHUP, e.g. to reload the token file. May be empty.
   std::function<void()> on_reload;
+  // Connections, streams, memory and time a client may hold.
+  TransportLimits limits;
 };
 
 // ServerOptions from the common server flags.
@@ -44,6 +47,13 @@ void BlockShutdownSignals();
 // NOT_SERVING once a stop signal arrives; after drain_grace, in-flight calls
 // get shutdown_timeout to finish. Returns when the server has stopped, or an
 // error if it could not start. REQUIRES: BlockShutdownSignals() was called.
+//
+// First raises the soft RLIMIT_NOFILE to the hard limit. In plaintext mode
+// the listening socket is our own (ConnectionAcceptor): connections above
+// options.limits (EffectiveMaxConnections) are refused and the listener
+// survives running out of descriptors. In TLS mode gRPC listens itself (it
+// cannot take TLS connections from a descriptor in 1.51): the connection
+// count is then not limited by this process, only streams, memory and time.
 absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Service*>& services,
                        Logger& logger);
 

@@ -32,8 +32,9 @@ struct Caller {
 // (Reload*), so tokens rotate without a restart.
 class Authenticator {
  public:
-  // Parses a token file. InvalidArgument names the line at fault; NotFound
-  // if the file cannot be read.
+  // Parses a token file. InvalidArgument names the line at fault, or says
+  // the file holds no token line (empty, comments only) or is not a regular
+  // file (e.g. a directory); NotFound if the file cannot be read.
   static absl::StatusOr<std::unique_ptr<Authenticator>> FromFile(const std::string& path);
   static absl::StatusOr<std::unique_ptr<Authenticator>> FromText(absl::string_view text);
 
@@ -44,6 +45,7 @@ class Authenticator {
 
   // `authorization` is the value of the "authorization" header, if any;
   // `on_behalf_of` the value of kOnBehalfOfMetadataKey, if any.
+  // The scheme "Bearer" is matched case-insensitively (RFC 7235).
   // Returns Unauthenticated for a missing, malformed or unknown token;
   // PermissionDenied when a principal token tries to act on behalf of
   // someone; InvalidArgument for a malformed on-behalf-of name.

@@ -32,7 +32,7 @@ ABSL_FLAG(int, fd_reserve, 64,
           "file descriptors kept free for the database, logs and gRPC's own use; "
           "connections are refused before the process gets this close to RLIMIT_NOFILE");
 ABSL_FLAG(int, max_concurrent_streams, 100, "concurrent calls per HTTP/2 connection at most");
-ABSL_FLAG(int64_t, memory_quota_bytes, 192 << 20,
+ABSL_FLAG(int64_t, memory_quota_bytes, 64 << 20,
           "gRPC's memory quota for the whole server (read buffers, calls); under pressure "
           "gRPC shrinks windows and closes the greediest connections");
 ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(2),
@@ -51,7 +51,6 @@ ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
           "a connection whose peer does not answer a ping within this is closed");
 ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Minutes(1),
           "clients pinging more often than this without data get GOAWAY after 2 strikes");
-
 ABSL_FLAG(double, write_rate, 5, "writes per second per principal (token bucket refill)");
 ABSL_FLAG(int, write_burst, 50, "writes a principal may make at once (token bucket size)");
 ABSL_FLAG(double, service_write_rate, 100, "writes per second per service identity");

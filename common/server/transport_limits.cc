@@ -12,6 +12,8 @@
 namespace isms {
 namespace {
 
+constexpr int kMaxReadChunkBytes = 64 * 1024;
+
 int Millis(absl::Duration d) {
   return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT_MAX));
 }
@@ -76,6 +78,9 @@ void ApplyTransportLimits(const TransportLimits& limits, grpc::ServerBuilder& bu
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              Millis(limits.min_client_ping_interval));
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  // gRPC grows a connection's read buffer up to 4 MiB by default; keep it
+  // small so many connections streaming at once hold little each.
+  builder.AddChannelArgument(GRPC_ARG_TCP_MAX_READ_CHUNK_SIZE, kMaxReadChunkBytes);
 }
 
 int EffectiveMaxConnections(const TransportLimits& limits, int file_limit) {

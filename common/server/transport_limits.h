@@ -16,7 +16,7 @@ struct TransportLimits {
   int max_connections = 512;
   int fd_reserve = 64;
   int max_concurrent_streams = 100;
-  int64_t memory_quota_bytes = int64_t{192} << 20;
+  int64_t memory_quota_bytes = int64_t{64} << 20;
   absl::Duration max_connection_idle = absl::Minutes(2);
   absl::Duration max_connection_age = absl::Minutes(10);
   absl::Duration max_connection_age_grace = absl::Seconds(30);

@@ -70,7 +70,7 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
     decided = body(model_, mutation);
   }
   if (!decided.ok()) {
-    if (IsRefusal(decided.code())) {
+    if (IsRefusal(decided.code()) && call.ShouldAuditRefusal()) {
       ChangeSet refusal;
       refusal.events.push_back(MakeEvent(call, mutation, decided));
       ISMS_RETURN_IF_ERROR(store_.Commit(refusal));

@@ -92,6 +92,15 @@ absl::StatusOr<std::unique_ptr<RawHttp2Connection>> RawHttp2Connection::Connect(
   if (!connection->WriteFrame(kSettings, 0, 0, "")) {
     return absl::UnavailableError("cannot send SETTINGS");
   }
+  RawHttp2Connection* c = connection.get();
+  absl::MutexLock lock(&c->window_mu_);
+  auto settled = [c]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->window_mu_) {
+    return c->settings_acked_ || c->closed_.load();
+  };
+  if (!c->window_mu_.AwaitWithTimeout(absl::Condition(&settled), absl::Seconds(10)) ||
+      !c->settings_acked_) {
+    return absl::UnavailableError("no SETTINGS from the server");
+  }
   return connection;
 }
 
@@ -224,6 +233,8 @@ void RawHttp2Connection::ReadLoop() {
           }
         }
         WriteFrame(kSettings, kAck, 0, "");
+        absl::MutexLock lock(&window_mu_);
+        settings_acked_ = true;
       } else if (type == kPing && !(flags & kAck) && length == 8) {
         WriteFrame(kPing, kAck, 0,
                    absl::string_view(reinterpret_cast<const char*>(payload), length));

@@ -33,8 +33,11 @@ class RawHttp2Connection {
  public:
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
-  // Connects to 127.0.0.1:`port` and sends the preface and SETTINGS.
-  // Unavailable if the connection cannot be made.
+  // Connects to 127.0.0.1:`port`, sends the preface and SETTINGS, and waits
+  // until the peer's SETTINGS arrived and were acknowledged, so the peer's
+  // limits (e.g. SETTINGS_MAX_CONCURRENT_STREAMS) apply to what follows.
+  // (gRPC 1.51 enforces its stream limit only once the client acknowledged
+  // it.) Unavailable if the connection cannot be made or no SETTINGS came.
   static absl::StatusOr<std::unique_ptr<RawHttp2Connection>> Connect(int port);
 
   ~RawHttp2Connection();  // Closes the socket, joins the reader.
@@ -75,6 +78,7 @@ class RawHttp2Connection {
   // Window added to (or, negative, taken from) each stream's initial window.
   absl::flat_hash_map<uint32_t, int64_t> stream_window_delta_ ABSL_GUARDED_BY(window_mu_);
   int64_t ping_acks_ ABSL_GUARDED_BY(window_mu_) = 0;
+  bool settings_acked_ ABSL_GUARDED_BY(window_mu_) = false;
   std::thread reader_;
 };
 

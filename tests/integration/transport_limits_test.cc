@@ -34,9 +34,11 @@ using ::isms::testing::RawHttp2Connection;
 using ::isms::testing::RssKib;
 
 constexpr char kPath[] = "/isms.role.v1.RoleService/CreatePrincipal";
-// Half the Kubernetes memory limit (k8s/role-service.yaml, 512Mi): the peak
-// resident set every flood below must stay under with the default limits.
-constexpr int64_t kPeakBoundKib = 256 * 1024;
+// The peak resident set every flood below must stay under with the default
+// limits: under 40% of the Kubernetes memory limit (k8s/role-service.yaml,
+// 512Mi). Idle, the service holds about 20 MiB; without the limits the
+// stream flood reached about 490 MiB and the half-sent requests about 230 MiB.
+constexpr int64_t kPeakBoundKib = 200 * 1024;
 
 class TransportLimitsTest : public ::testing::Test {
  protected:
@@ -75,12 +77,15 @@ class TransportLimitsTest : public ::testing::Test {
            response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
   }
 
-  // Checks health every 100 ms on one channel until stopped; counts failures.
+  // Checks health every 100 ms until stopped, each time on a new connection
+  // as the kubelet's gRPC probe does, and counts failed checks. Under memory
+  // pressure gRPC may send GOAWAY on any connection, a new one included; a
+  // check fails if it fails twice in a row (a probe with failureThreshold 2
+  // sees no failure otherwise; ours is 3).
   class HealthWatcher {
    public:
     explicit HealthWatcher(const std::string& address)
-        : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
-          thread_([this] { Run(); }) {}
+        : address_(address), thread_([this] { Run(); }) {}
     ~HealthWatcher() { Stop(); }
     void Stop() {
       stop_.store(true);
@@ -90,22 +95,31 @@ class TransportLimitsTest : public ::testing::Test {
     int failures() const { return failures_.load(); }
 
    private:
+    bool CheckOnce() {
+      grpc::ChannelArguments arguments;
+      arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // A new connection each time.
+      auto health = grpc::health::v1::Health::NewStub(
+          grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), arguments));
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      grpc::health::v1::HealthCheckRequest request;
+      grpc::health::v1::HealthCheckResponse response;
+      grpc::Status status = health->Check(&context, request, &response);
+      if (status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        return true;
+      }
+      std::fprintf(stderr, "health check attempt failed: %d %s\n", status.error_code(),
+                   status.error_message().c_str());
+      return false;
+    }
     void Run() {
-      auto health = grpc::health::v1::Health::NewStub(channel_);
       while (!stop_.load()) {
-        grpc::ClientContext context;
-        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-        grpc::health::v1::HealthCheckRequest request;
-        grpc::health::v1::HealthCheckResponse response;
-        grpc::Status status = health->Check(&context, request, &response);
         ++checks_;
-        if (!status.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-          ++failures_;
-        }
+        if (!CheckOnce() && !CheckOnce()) ++failures_;
         absl::SleepFor(absl::Milliseconds(100));
       }
     }
-    std::shared_ptr<grpc::Channel> channel_;
+    const std::string address_;
     std::atomic<bool> stop_{false};
     std::atomic<int> checks_{0};
     std::atomic<int> failures_{0};
@@ -142,17 +156,20 @@ TEST_F(TransportLimitsTest, HeaderOnlyStreamFloodStaysUnderMemoryBoundAndHealthA
   while (sent < kStreams && connections < 2000) {
     if (connection == nullptr || connection->closed()) {
       if (connection != nullptr) connection->Ping(absl::Seconds(5));
-      auto connected = RawHttp2Connection::Connect(port_);
-      ASSERT_TRUE(connected.ok()) << connected.status();
-      connection = *std::move(connected);
       ++connections;
+      auto connected = RawHttp2Connection::Connect(port_);
+      if (!connected.ok()) {
+        connection = nullptr;
+        continue;
+      }
+      connection = *std::move(connected);
       stream_id = 1;
     }
     if (connection->SendHeaders(stream_id, headers, /*end_stream=*/false)) ++sent;
     stream_id += 2;
   }
   // The server answers the PING after reading every stream before it.
-  connection->Ping(absl::Seconds(30));
+  if (connection != nullptr) connection->Ping(absl::Seconds(30));
   const int64_t peak = PeakRssKib(server_->pid());
   watcher.Stop();
   std::printf("header-only streams: sent %d on %d connection(s); VmRSS before %lld KiB, "
@@ -232,18 +249,25 @@ std::vector<int> OpenSockets(int port, int count) {
 
 TEST_F(TransportLimitsTest, ConnectionsAboveTheLimitAreClosedAtOnce) {
   StartServer({"--max_connections=5"});
+  // An accepted connection gets the server's SETTINGS; a refused one is
+  // closed before any.
   std::vector<std::unique_ptr<RawHttp2Connection>> connections;
+  int accepted = 0;
   for (int i = 0; i < 10; ++i) {
     auto connected = RawHttp2Connection::Connect(port_);
-    ASSERT_TRUE(connected.ok()) << connected.status();
+    if (!connected.ok()) continue;
+    ++accepted;
     connections.push_back(*std::move(connected));
   }
-  // An accepted connection answers PING; a refused one was closed.
-  int answered = 0;
-  for (auto& connection : connections) answered += connection->Ping(absl::Seconds(10)) ? 1 : 0;
-  EXPECT_EQ(answered, 5);
+  EXPECT_EQ(accepted, 5);
   connections.clear();
-  EXPECT_TRUE(HealthServing());
+  // The server notices the closes asynchronously; a slot frees up soon.
+  bool serving = false;
+  for (int attempt = 0; attempt < 50 && !serving; ++attempt) {
+    serving = HealthServing(absl::Seconds(2));
+    if (!serving) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(serving);
 }
 
 TEST_F(TransportLimitsTest, ServesAgainAfterTheOpenFileLimitWasExhausted) {

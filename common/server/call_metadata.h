@@ -1,0 +1,43 @@
+#ifndef ISMS_COMMON_SERVER_CALL_METADATA_H_
+#define ISMS_COMMON_SERVER_CALL_METADATA_H_
+
+#include <grpcpp/support/string_ref.h>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/auth/authenticator.h"
+
+namespace isms {
+
+// A call's request metadata as gRPC hands it over (a multimap: a client may
+// send a key more than once).
+using ClientMetadata = std::multimap<grpc::string_ref, grpc::string_ref>;
+
+inline constexpr char kAuthorizationMetadataKey[] = "authorization";
+
+// The value of `key`, or nullopt if absent. InvalidArgument naming the key if
+// it was sent more than once: a repeated header is never resolved to one of
+// its values.
+absl::StatusOr<std::optional<absl::string_view>> SingleMetadataValue(
+    const ClientMetadata& metadata, absl::string_view key);
+
+// Authenticates the caller from `metadata`: Unauthenticated if
+// "authorization" is sent more than once, InvalidArgument if
+// kOnBehalfOfMetadataKey is, otherwise what Authenticator::Authenticate says.
+absl::StatusOr<Caller> AuthenticateMetadata(const Authenticator& authenticator,
+                                            const ClientMetadata& metadata);
+
+// Request ids we store and echo: 1 to 128 characters from [A-Za-z0-9._:-].
+bool IsSafeRequestId(absl::string_view id);
+
+// The client's x-request-id if sent once and safe; otherwise a new random
+// 32-hex-digit id (the client's value is dropped, never stored).
+std::string RequestIdFrom(const ClientMetadata& metadata);
+
+}  // namespace isms
+
+#endif  // ISMS_COMMON_SERVER_CALL_METADATA_H_

@@ -3,6 +3,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/validation/validate.h"
 
 namespace isms {
 namespace {
@@ -32,6 +33,31 @@ absl::StatusOr<Caller> AuthenticateMetadata(const Authenticator& authenticator,
       SingleMetadataValue(metadata, kOnBehalfOfMetadataKey);
   if (!on_behalf_of.ok()) return on_behalf_of.status();
   return authenticator.Authenticate(*authorization, *on_behalf_of);
+}
+
+std::optional<std::string> CertificateServiceIdentity(const grpc::AuthContext& auth_context) {
+  for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
+    for (const grpc::string_ref& value : auth_context.FindPropertyValues(property)) {
+      const std::string name(value.data(), value.size());
+      if (ValidateResourceName("certificate", name, "services").ok()) return name;
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<Caller> CertificateCaller(const std::string& service,
+                                         const ClientMetadata& metadata) {
+  absl::StatusOr<std::optional<absl::string_view>> on_behalf_of =
+      SingleMetadataValue(metadata, kOnBehalfOfMetadataKey);
+  if (!on_behalf_of.ok()) return on_behalf_of.status();
+  Caller caller{service, service, true};
+  if (on_behalf_of->has_value()) {
+    absl::Status valid =
+        ValidateResourceName(kOnBehalfOfMetadataKey, **on_behalf_of, "principals");
+    if (!valid.ok()) return valid;
+    caller.principal = std::string(**on_behalf_of);
+  }
+  return caller;
 }
 
 bool IsSafeRequestId(absl::string_view id) {

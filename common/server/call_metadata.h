@@ -1,6 +1,7 @@
 #ifndef ISMS_COMMON_SERVER_CALL_METADATA_H_
 #define ISMS_COMMON_SERVER_CALL_METADATA_H_
 
+#include <grpcpp/security/auth_context.h>
 #include <grpcpp/support/string_ref.h>
 
 #include <map>
@@ -30,6 +31,18 @@ absl::StatusOr<std::optional<absl::string_view>> SingleMetadataValue(
 // kOnBehalfOfMetadataKey is, otherwise what Authenticator::Authenticate says.
 absl::StatusOr<Caller> AuthenticateMetadata(const Authenticator& authenticator,
                                             const ClientMetadata& metadata);
+
+// The service identity a verified client certificate names: the first of
+// its common name and subject alternative names that is "services/<id>";
+// nullopt if none is (or the connection is not TLS). REQUIRES: the server
+// verified the certificate (--tls_client_ca_file).
+std::optional<std::string> CertificateServiceIdentity(const grpc::AuthContext& auth_context);
+
+// A caller made by service identity `service` (from its certificate), acting
+// for the principal in kOnBehalfOfMetadataKey if sent once; InvalidArgument
+// if that header is repeated or malformed.
+absl::StatusOr<Caller> CertificateCaller(const std::string& service,
+                                         const ClientMetadata& metadata);
 
 // Request ids we store and echo: 1 to 128 characters from [A-Za-z0-9._:-].
 bool IsSafeRequestId(absl::string_view id);

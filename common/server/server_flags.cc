@@ -24,6 +24,11 @@ ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(10),
 ABSL_FLAG(std::string, ready_file, "", "once serving, write the bound host:port to this file");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate; with --tls_key_file, serve TLS");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA; with TLS, every client must present a certificate it signed (mutual TLS)");
+ABSL_FLAG(bool, tls_identity_from_cert, false,
+          "with --tls_client_ca_file: a call without a bearer token whose client certificate "
+          "names services/<name> (CN or a SAN) is made by that service identity");
 
 ABSL_FLAG(int, max_connections, 512,
           "open client connections at most; further ones are accepted and closed at once "

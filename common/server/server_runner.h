@@ -24,6 +24,8 @@ struct ServerOptions {
   // Both set: serve TLS with these PEM files.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Set (with the two above): require client certificates signed by this CA.
+  std::string tls_client_ca_file;
   // Full names of the services (e.g. "isms.role.v1.RoleService") whose
   // health is reported by name as well as under "".
   std::vector<std::string> health_service_names;

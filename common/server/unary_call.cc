@@ -11,6 +11,15 @@ std::string UnaryCallRunner::RequestIdFrom(const grpc::CallbackServerContext& co
 
 absl::Status UnaryCallRunner::Admit(grpc::CallbackServerContext& context, CallInfo* info) const {
   absl::StatusOr<Caller> caller = AuthenticateMetadata(authenticator_, context.client_metadata());
+  if (!caller.ok() && options_.identity_from_certificate) {
+    absl::StatusOr<std::optional<absl::string_view>> authorization =
+        SingleMetadataValue(context.client_metadata(), kAuthorizationMetadataKey);
+    std::optional<std::string> service;
+    if (authorization.ok() && !authorization->has_value() && context.auth_context() != nullptr) {
+      service = CertificateServiceIdentity(*context.auth_context());
+    }
+    if (service.has_value()) caller = CertificateCaller(*service, context.client_metadata());
+  }
   if (!caller.ok()) return caller.status();
   info->caller = *std::move(caller);
   if (context.deadline() < std::chrono::system_clock::now()) {

@@ -57,6 +57,9 @@ class UnaryCallRunner {
     RateLimiter* limiter = nullptr;
     // Where UNAUTHENTICATED calls are counted; null: logged one a line.
     AttemptTally* unauthenticated = nullptr;
+    // A call with no authorization header whose verified client certificate
+    // names services/<id> is made by that service identity (mutual TLS).
+    bool identity_from_certificate = false;
   };
 
   // Borrows everything; all must outlive the runner.

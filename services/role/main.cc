@@ -93,6 +93,11 @@ int main(int argc, char** argv) {
   runner_options.write_methods = isms::role::RoleGrpcService::WriteMethods();
   runner_options.limiter = &limiter;
   runner_options.unauthenticated = &unauthenticated;
+  runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
+  if (runner_options.identity_from_certificate && absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
+    return Fail(logger, "bad flag",
+                absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
+  }
   isms::UnaryCallRunner runner(**authenticator, logger, std::move(runner_options));
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();

@@ -23,8 +23,7 @@ absl::Duration TokenBucketRateLimiter::Take(Buckets& buckets, const RateLimit& l
   return it->second.TryTake(now);
 }
 
-absl::Status TokenBucketRateLimiter::AdmitWrite(const Caller& caller,
-                                                absl::Duration* retry_after) {
+absl::Status TokenBucketRateLimiter::AdmitWrite(const Caller& caller, absl::Duration* retry_after) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   MaybeReport(now);

@@ -37,8 +37,9 @@ void AttemptTally::Record(absl::string_view peer) {
 void AttemptTally::FlushIfDue(absl::Time now) {
   if (now - since_ < kWindow) return;
   for (const auto& [peer, count] : by_peer_) {
-    logger_.Log(LogLevel::kWarning, what_,
-                {{"peer", peer}, {"count", absl::StrCat(count)}, {"since", absl::FormatTime(since_)}});
+    logger_.Log(
+        LogLevel::kWarning, what_,
+        {{"peer", peer}, {"count", absl::StrCat(count)}, {"since", absl::FormatTime(since_)}});
   }
   by_peer_.clear();
   since_ = now;

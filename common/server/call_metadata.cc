@@ -13,8 +13,8 @@ constexpr size_t kMaxRequestIdLength = 128;
 
 }  // namespace
 
-absl::StatusOr<std::optional<absl::string_view>> SingleMetadataValue(
-    const ClientMetadata& metadata, absl::string_view key) {
+absl::StatusOr<std::optional<absl::string_view>> SingleMetadataValue(const ClientMetadata& metadata,
+                                                                     absl::string_view key) {
   auto [first, last] = metadata.equal_range(grpc::string_ref(key.data(), key.size()));
   if (first == last) return std::optional<absl::string_view>();
   if (std::next(first) != last) {
@@ -52,8 +52,7 @@ absl::StatusOr<Caller> CertificateCaller(const std::string& service,
   if (!on_behalf_of.ok()) return on_behalf_of.status();
   Caller caller{service, service, true};
   if (on_behalf_of->has_value()) {
-    absl::Status valid =
-        ValidateResourceName(kOnBehalfOfMetadataKey, **on_behalf_of, "principals");
+    absl::Status valid = ValidateResourceName(kOnBehalfOfMetadataKey, **on_behalf_of, "principals");
     if (!valid.ok()) return valid;
     caller.principal = std::string(**on_behalf_of);
   }

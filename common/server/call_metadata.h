@@ -23,8 +23,8 @@ inline constexpr char kAuthorizationMetadataKey[] = "authorization";
 // The value of `key`, or nullopt if absent. InvalidArgument naming the key if
 // it was sent more than once: a repeated header is never resolved to one of
 // its values.
-absl::StatusOr<std::optional<absl::string_view>> SingleMetadataValue(
-    const ClientMetadata& metadata, absl::string_view key);
+absl::StatusOr<std::optional<absl::string_view>> SingleMetadataValue(const ClientMetadata& metadata,
+                                                                     absl::string_view key);
 
 // Authenticates the caller from `metadata`: Unauthenticated if
 // "authorization" is sent more than once, InvalidArgument if

@@ -85,8 +85,8 @@ absl::StatusOr<std::unique_ptr<ConnectionAcceptor>> ConnectionAcceptor::Listen(
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  const int resolved =
-      getaddrinfo(host.empty() || host == "*" ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+  const int resolved = getaddrinfo(host.empty() || host == "*" ? nullptr : host.c_str(),
+                                   port.c_str(), &hints, &found);
   if (resolved != 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot resolve ", address, ": ", gai_strerror(resolved)));
@@ -108,14 +108,14 @@ absl::StatusOr<std::unique_ptr<ConnectionAcceptor>> ConnectionAcceptor::Listen(
     }
   }
   freeaddrinfo(found);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", error));
+  if (fd < 0)
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", error));
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  const int bound_port =
-      bound.ss_family == AF_INET6
-          ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-          : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  const int bound_port = bound.ss_family == AF_INET6
+                             ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                             : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) {
     close(fd);
@@ -131,9 +131,8 @@ ConnectionAcceptor::~ConnectionAcceptor() {
 }
 
 void ConnectionAcceptor::Start(grpc::Server& server, int max_connections, Logger& logger) {
-  thread_ = std::thread([this, &server, max_connections, &logger] {
-    Loop(server, max_connections, logger);
-  });
+  thread_ = std::thread(
+      [this, &server, max_connections, &logger] { Loop(server, max_connections, logger); });
 }
 
 void ConnectionAcceptor::Stop() {
@@ -145,7 +144,7 @@ void ConnectionAcceptor::Stop() {
 
 void ConnectionAcceptor::Loop(grpc::Server& server, int max_connections, Logger& logger) {
   OpenConnections open;
-  int64_t refused = 0;       // Over max_connections since the last report.
+  int64_t refused = 0;        // Over max_connections since the last report.
   int64_t accept_errors = 0;  // Failed accepts (EMFILE...) since the last report.
   std::string last_error;
   absl::Time last_report = absl::Now();

@@ -134,8 +134,8 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
   if (acceptor != nullptr) acceptor->Start(*server, max_connections, logger);
   logger.Log(LogLevel::kInfo, "limits",
              {{"open_files", absl::StrCat(*file_limit)},
-              {"max_connections", tls ? "unlimited (TLS: gRPC's listener)"
-                                      : absl::StrCat(max_connections)},
+              {"max_connections",
+               tls ? "unlimited (TLS: gRPC's listener)" : absl::StrCat(max_connections)},
               {"max_concurrent_streams", absl::StrCat(options.limits.max_concurrent_streams)},
               {"memory_quota_bytes", absl::StrCat(options.limits.memory_quota_bytes)}});
   // Services load their state before they are handed here, so a probe sees

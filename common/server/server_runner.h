@@ -33,7 +33,6 @@ struct ServerOptions {
   std::function<void()> on_reload;
   // Connections, streams, memory and time a client may hold.
   TransportLimits limits;
-
 };
 
 // ServerOptions from the common server flags.

@@ -37,7 +37,8 @@ TransportLimits TransportLimitsFromFlags() {
 }
 
 absl::Status ValidateTransportLimits(const TransportLimits& limits) {
-  if (limits.max_connections <= 0) return absl::InvalidArgumentError("max_connections: must be positive");
+  if (limits.max_connections <= 0)
+    return absl::InvalidArgumentError("max_connections: must be positive");
   if (limits.fd_reserve < 0) return absl::InvalidArgumentError("fd_reserve: must not be negative");
   if (limits.max_concurrent_streams <= 0) {
     return absl::InvalidArgumentError("max_concurrent_streams: must be positive");
@@ -85,7 +86,8 @@ void ApplyTransportLimits(const TransportLimits& limits, grpc::ServerBuilder& bu
 
 int EffectiveMaxConnections(const TransportLimits& limits, int file_limit) {
   const int64_t by_files = int64_t{file_limit} - limits.fd_reserve;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(limits.max_connections, by_files)));
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>(limits.max_connections, by_files)));
 }
 
 }  // namespace isms

@@ -79,11 +79,12 @@ class UnaryCallRunner {
     context->AddInitialMetadata(kRequestIdMetadataKey, info.request_id);
     absl::Status status = Admit(*context, &info);
     if (status.ok()) status = std::forward<Handler>(handler)(static_cast<const CallInfo&>(info));
-    if (status.code() == absl::StatusCode::kUnauthenticated && options_.unauthenticated != nullptr) {
+    if (status.code() == absl::StatusCode::kUnauthenticated &&
+        options_.unauthenticated != nullptr) {
       options_.unauthenticated->Record(context->peer());
     } else {
-      logger_.LogCall(method, StatusCodeName(status.code()), absl::Now() - start,
-                      info.caller.actor, info.caller.principal, info.request_id, status.message());
+      logger_.LogCall(method, StatusCodeName(status.code()), absl::Now() - start, info.caller.actor,
+                      info.caller.principal, info.request_id, status.message());
     }
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(status));

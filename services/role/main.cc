@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   }
 
   isms::RateLimits rate_limits;
-  rate_limits.principal_writes = {absl::GetFlag(FLAGS_write_rate), absl::GetFlag(FLAGS_write_burst)};
+  rate_limits.principal_writes = {absl::GetFlag(FLAGS_write_rate),
+                                  absl::GetFlag(FLAGS_write_burst)};
   rate_limits.service_writes = {absl::GetFlag(FLAGS_service_write_rate),
                                 absl::GetFlag(FLAGS_service_write_burst)};
   rate_limits.refusal_audits = {absl::GetFlag(FLAGS_refusal_audit_rate),

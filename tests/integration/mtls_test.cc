@@ -39,7 +39,8 @@ class MutualTlsTest : public ::testing::Test {
          absl::StrCat("--token_file=", dir_.path(), "/tokens"),
          absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR,
                       "/services/role/catalogue/roles.textproto"),
-         "--bootstrap_principal=principals/root", absl::StrCat("--tls_cert_file=", certs_, "/server.pem"),
+         "--bootstrap_principal=principals/root",
+         absl::StrCat("--tls_cert_file=", certs_, "/server.pem"),
          absl::StrCat("--tls_key_file=", certs_, "/server.key"),
          absl::StrCat("--tls_client_ca_file=", certs_, "/ca.pem"), "--tls_identity_from_cert"},
         dir_.path() + "/server.log");
@@ -83,8 +84,7 @@ TEST_F(MutualTlsTest, ServiceCertificateWithoutTokenIsThatServiceIdentity) {
   v1::ListRolesResponse roles;
   EXPECT_THAT(gateway->ListRoles(&context, {}, &roles), GrpcCodeIs(grpc::StatusCode::OK));
   // Authenticated (not UNAUTHENTICATED), but services/gateway holds no role.
-  EXPECT_THAT(CreatePerson(*gateway, "", "alice"),
-              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(CreatePerson(*gateway, "", "alice"), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
 }
 
 TEST_F(MutualTlsTest, BearerTokenStillDecidesWhenSent) {

@@ -18,8 +18,7 @@
 namespace isms::testing {
 namespace {
 
-constexpr uint8_t kData = 0, kHeaders = 1, kSettings = 4, kPing = 6, kGoaway = 7,
-                  kWindowUpdate = 8;
+constexpr uint8_t kData = 0, kHeaders = 1, kSettings = 4, kPing = 6, kGoaway = 7, kWindowUpdate = 8;
 constexpr uint8_t kEndStream = 0x1, kAck = 0x1, kEndHeaders = 0x4;
 constexpr uint16_t kSettingsInitialWindowSize = 4;
 constexpr size_t kMaxFrame = 16384;  // SETTINGS_MAX_FRAME_SIZE's initial value.
@@ -152,8 +151,7 @@ bool RawHttp2Connection::WriteFrame(uint8_t type, uint8_t flags, uint32_t stream
   return true;
 }
 
-bool RawHttp2Connection::SendHeaders(uint32_t stream_id, const Headers& headers,
-                                     bool end_stream) {
+bool RawHttp2Connection::SendHeaders(uint32_t stream_id, const Headers& headers, bool end_stream) {
   std::string block;
   for (const auto& [name, value] : headers) {
     block.push_back(0x00);  // Literal without indexing, new name.
@@ -171,22 +169,20 @@ bool RawHttp2Connection::SendData(uint32_t stream_id, absl::string_view data, bo
     {
       absl::MutexLock lock(&window_mu_);
       auto open = [this, stream_id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(window_mu_) {
-        return closed_.load() ||
-               (connection_window_ > 0 &&
-                initial_stream_window_ + stream_window_delta_[stream_id] > 0);
+        return closed_.load() || (connection_window_ > 0 &&
+                                  initial_stream_window_ + stream_window_delta_[stream_id] > 0);
       };
       if (!window_mu_.AwaitWithDeadline(absl::Condition(&open), deadline) || closed_.load()) {
         return false;
       }
-      const int64_t window = std::min(connection_window_,
-                                      initial_stream_window_ + stream_window_delta_[stream_id]);
+      const int64_t window =
+          std::min(connection_window_, initial_stream_window_ + stream_window_delta_[stream_id]);
       chunk = std::min({data.size(), kMaxFrame, static_cast<size_t>(window)});
       connection_window_ -= static_cast<int64_t>(chunk);
       stream_window_delta_[stream_id] -= static_cast<int64_t>(chunk);
     }
     const bool last = chunk == data.size();
-    if (!WriteFrame(kData, last && end_stream ? kEndStream : 0, stream_id,
-                    data.substr(0, chunk))) {
+    if (!WriteFrame(kData, last && end_stream ? kEndStream : 0, stream_id, data.substr(0, chunk))) {
       return false;
     }
     data.remove_prefix(chunk);

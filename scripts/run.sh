@@ -2,6 +2,9 @@
 # Runs the suite on this machine: installs what is missing, builds, starts
 # every service on loopback with its data under .local/, and prints how to
 # call it. Ctrl-C (or SIGTERM) stops everything gracefully.
+# ISMS_TLS=1: serve mutual TLS with development certificates made once under
+# .local/certs by scripts/make-dev-certs.sh (the CLI then presents the
+# gateway's client certificate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -22,6 +25,16 @@ if [[ ! -s "$bootstrap_token_file" ]]; then
   (umask 077; echo "$hash principal principals/bootstrap-admin" >> "$token_file")
 fi
 token="$(cat "$bootstrap_token_file")"
+
+tls_flags=()
+cli_tls=""
+if [[ "${ISMS_TLS:-0}" == 1 ]]; then
+  certs="$local_dir/certs"
+  [[ -s "$certs/ca.pem" ]] || scripts/make-dev-certs.sh "$certs" role gateway
+  tls_flags=(--tls_cert_file="$certs/server.pem" --tls_key_file="$certs/server.key"
+             --tls_client_ca_file="$certs/ca.pem" --tls_identity_from_cert)
+  cli_tls=" --tls_ca_file=$certs/ca.pem --tls_cert_file=$certs/gateway.pem --tls_key_file=$certs/gateway.key"
+fi
 
 pids=()
 stop() {
@@ -47,6 +60,7 @@ build/services/role/isms-role-service "${role_init[@]}" \
   --catalogue_file="$root/services/role/catalogue/roles.textproto" \
   --bootstrap_principal=principals/bootstrap-admin \
   --ready_file="$local_dir/role.ready" \
+  "${tls_flags[@]}" \
   2>>"$local_dir/logs/role.log" &
 pids+=($!)
 
@@ -56,7 +70,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-cli="build/tools/isms-cli --address=$role_address --token_file=$bootstrap_token_file"
+cli="build/tools/isms-cli --address=$role_address --token_file=$bootstrap_token_file$cli_tls"
 cat <<INFO
 
 ISMS suite is running. Data: $local_dir/data   Logs: $local_dir/logs

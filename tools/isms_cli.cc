@@ -27,6 +27,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/client/channel_credentials.h"
 #include "common/client/generic_unary_call.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -39,6 +40,9 @@ ABSL_FLAG(std::string, on_behalf_of, "",
           "principal a service identity acts for (x-isms-on-behalf-of)");
 ABSL_FLAG(std::string, request_id, "", "x-request-id to send");
 ABSL_FLAG(int, timeout_ms, 5000, "deadline of the call");
+ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA of the server's certificate; set: use TLS");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mutual TLS)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM key of --tls_cert_file");
 
 namespace {
 
@@ -143,8 +147,14 @@ int main(int argc, char** argv) {
     std::cerr << absl::ProgramUsageMessage() << "\n";
     return 2;
   }
-  auto channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_address), grpc::InsecureChannelCredentials());
+  auto credentials = isms::ClientChannelCredentials(absl::GetFlag(FLAGS_tls_ca_file),
+                                                    absl::GetFlag(FLAGS_tls_cert_file),
+                                                    absl::GetFlag(FLAGS_tls_key_file));
+  if (!credentials.ok()) {
+    std::cerr << "error: " << credentials.status() << "\n";
+    return 2;
+  }
+  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_address), *credentials);
   const std::string command = args[1];
   if (command == "services") return ListServices(channel);
   if (command == "health") return Call(channel, "grpc.health.v1.Health/Check", "");

@@ -1,5 +1,7 @@
 #include "common/auth/authenticator.h"
 
+#include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -14,7 +16,8 @@
 namespace isms {
 namespace {
 
-constexpr absl::string_view kBearerPrefix = "Bearer ";
+// RFC 7235 2.1: the scheme is case-insensitive.
+constexpr absl::string_view kBearerPrefix = "bearer ";
 
 bool IsLowerHex64(absl::string_view s) {
   if (s.size() != 64) return false;
@@ -25,6 +28,10 @@ bool IsLowerHex64(absl::string_view s) {
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error) && !std::filesystem::is_regular_file(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is not a regular file"));
+  }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("token file ", path, " cannot be read"));
   std::stringstream buffer;
@@ -108,7 +115,26 @@ absl::StatusOr<std::shared_ptr<const Authenticator::IdentityMap>> Authenticator:
       return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate token hash"));
     }
   }
+  if (identities->empty()) {
+    // An empty or comment-only file is an operator's mistake (a truncated
+    // copy, a wrong path); accepting it would lock every caller out.
+    return absl::InvalidArgumentError("token file has no token line");
+  }
   return std::shared_ptr<const IdentityMap>(std::move(identities));
+}
+
+std::vector<std::string> Authenticator::ServiceCapabilities(absl::string_view service) const {
+  const std::shared_ptr<const IdentityMap> identities = std::atomic_load(&identities_by_hash_);
+  std::vector<std::string> capabilities;
+  for (const auto& [hash, identity] : *identities) {
+    if (!identity.is_service || identity.name != service) continue;
+    for (const std::string& capability : identity.capabilities) {
+      if (std::find(capabilities.begin(), capabilities.end(), capability) == capabilities.end()) {
+        capabilities.push_back(capability);
+      }
+    }
+  }
+  return capabilities;
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(std::optional<absl::string_view> authorization,
@@ -117,7 +143,7 @@ absl::StatusOr<Caller> Authenticator::Authenticate(std::optional<absl::string_vi
   if (!authorization.has_value()) {
     return absl::UnauthenticatedError("missing authorization: want 'Bearer <token>'");
   }
-  if (!absl::StartsWith(*authorization, kBearerPrefix) ||
+  if (!absl::StartsWithIgnoreCase(*authorization, kBearerPrefix) ||
       authorization->size() == kBearerPrefix.size()) {
     return absl::UnauthenticatedError("malformed authorization: want 'Bearer <token>'");
   }

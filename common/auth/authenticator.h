@@ -52,8 +52,9 @@ struct Caller {
 // (Reload*), so tokens rotate without a restart.
 class Authenticator {
  public:
-  // Parses a token file. InvalidArgument names the line at fault; NotFound
-  // if the file cannot be read.
+  // Parses a token file. InvalidArgument names the line at fault, or says
+  // the file holds no token line (empty, comments only) or is not a regular
+  // file (e.g. a directory); NotFound if the file cannot be read.
   static absl::StatusOr<std::unique_ptr<Authenticator>> FromFile(const std::string& path);
   static absl::StatusOr<std::unique_ptr<Authenticator>> FromText(absl::string_view text);
 
@@ -64,12 +65,18 @@ class Authenticator {
 
   // `authorization` is the value of the "authorization" header, if any;
   // `on_behalf_of` the value of kOnBehalfOfMetadataKey, if any.
+  // The scheme "Bearer" is matched case-insensitively (RFC 7235).
   // Returns Unauthenticated for a missing, malformed or unknown token;
   // PermissionDenied when a principal token, or a service identity without
   // the on-behalf-of capability, tries to act on behalf of someone;
   // InvalidArgument for a malformed on-behalf-of name. When the token was
   // valid but the call is refused, `*identified` (if given) receives the
   // token's identity so the refusal can be audited.
+  // The capabilities the token file lists for service identity `service`
+  // (on any of its lines), for callers identified another way (a client
+  // certificate). Empty if none.
+  std::vector<std::string> ServiceCapabilities(absl::string_view service) const;
+
   absl::StatusOr<Caller> Authenticate(std::optional<absl::string_view> authorization,
                                       std::optional<absl::string_view> on_behalf_of,
                                       Caller* identified = nullptr) const;

@@ -1,6 +1,7 @@
 #ifndef ISMS_COMMON_SERVER_SERVER_FLAGS_H_
 #define ISMS_COMMON_SERVER_SERVER_FLAGS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,29 @@ ABSL_DECLARE_FLAG(absl::Duration, shutdown_timeout);
 ABSL_DECLARE_FLAG(std::string, ready_file);
 ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, tls_key_file);
+ABSL_DECLARE_FLAG(std::string, tls_client_ca_file);
+ABSL_DECLARE_FLAG(bool, tls_identity_from_cert);
+
+// Transport limits (see README "Limits").
+ABSL_DECLARE_FLAG(int, max_connections);
+ABSL_DECLARE_FLAG(int, fd_reserve);
+ABSL_DECLARE_FLAG(int, max_concurrent_streams);
+ABSL_DECLARE_FLAG(int64_t, memory_quota_bytes);
+ABSL_DECLARE_FLAG(absl::Duration, max_connection_idle);
+ABSL_DECLARE_FLAG(absl::Duration, max_connection_age);
+ABSL_DECLARE_FLAG(absl::Duration, max_connection_age_grace);
+ABSL_DECLARE_FLAG(absl::Duration, handshake_timeout);
+ABSL_DECLARE_FLAG(absl::Duration, keepalive_time);
+ABSL_DECLARE_FLAG(absl::Duration, keepalive_timeout);
+ABSL_DECLARE_FLAG(absl::Duration, min_client_ping_interval);
+
+// Per-caller rate limits (see README "Limits").
+ABSL_DECLARE_FLAG(double, write_rate);
+ABSL_DECLARE_FLAG(int, write_burst);
+ABSL_DECLARE_FLAG(double, service_write_rate);
+ABSL_DECLARE_FLAG(int, service_write_burst);
+ABSL_DECLARE_FLAG(double, refusal_audit_rate);
+ABSL_DECLARE_FLAG(int, refusal_audit_burst);
 
 namespace isms {
 

@@ -11,6 +11,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/server/connection_acceptor.h"
+#include "common/server/file_limits.h"
 #include "common/server/server_flags.h"
 
 namespace isms {
@@ -36,6 +38,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& options) {
   if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("tls_client_ca_file: needs tls_cert_file and tls_key_file");
+    }
     return grpc::InsecureServerCredentials();
   }
   if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
@@ -47,6 +52,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   if (!key.ok()) return key.status();
   grpc::SslServerCredentialsOptions ssl;
   ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!options.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadFile(options.tls_client_ca_file);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
   return grpc::SslServerCredentials(ssl);
 }
 
@@ -75,6 +86,8 @@ ServerOptions ServerOptionsFromFlags() {
   options.ready_file = absl::GetFlag(FLAGS_ready_file);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.limits = TransportLimitsFromFlags();
   return options;
 }
 
@@ -88,20 +101,43 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
   if (options.max_message_bytes <= 0) {
     return absl::InvalidArgumentError("max_message_bytes: must be positive");
   }
+  absl::Status valid = ValidateTransportLimits(options.limits);
+  if (!valid.ok()) return valid;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<int> file_limit = RaiseFileLimit();
+  if (!file_limit.ok()) return file_limit.status();
+  const int max_connections = EffectiveMaxConnections(options.limits, *file_limit);
+  const bool tls = !options.tls_cert_file.empty();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address, *credentials, &port);
+  std::unique_ptr<ConnectionAcceptor> acceptor;
+  if (tls) {
+    builder.AddListeningPort(options.listen_address, *credentials, &port);
+  } else {
+    absl::StatusOr<std::unique_ptr<ConnectionAcceptor>> listening =
+        ConnectionAcceptor::Listen(options.listen_address);
+    if (!listening.ok()) return listening.status();
+    acceptor = *std::move(listening);
+    port = acceptor->port();
+  }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  ApplyTransportLimits(options.limits, builder);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
   }
+  if (acceptor != nullptr) acceptor->Start(*server, max_connections, logger);
+  logger.Log(LogLevel::kInfo, "limits",
+             {{"open_files", absl::StrCat(*file_limit)},
+              {"max_connections",
+               tls ? "unlimited (TLS: gRPC's listener)" : absl::StrCat(max_connections)},
+              {"max_concurrent_streams", absl::StrCat(options.limits.max_concurrent_streams)},
+              {"memory_quota_bytes", absl::StrCat(options.limits.memory_quota_bytes)}});
   // Services load their state before they are handed here, so a probe sees
   // a refused connection while starting; SERVING is set before the address
   // is published so whoever reads the ready file finds the server SERVING.
@@ -118,6 +154,7 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
   if (!options.ready_file.empty()) {
     absl::Status written = WriteReadyFile(options.ready_file, bound);
     if (!written.ok()) {
+      if (acceptor != nullptr) acceptor->Stop();
       server->Shutdown();
       return written;
     }
@@ -132,6 +169,7 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
   logger.Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
   health->SetServingStatus(false);
   absl::SleepFor(options.drain_grace);
+  if (acceptor != nullptr) acceptor->Stop();
   server->Shutdown(absl::ToChronoTime(absl::Now() + options.shutdown_timeout));
   server->Wait();
   logger.Log(LogLevel::kInfo, "stopped");

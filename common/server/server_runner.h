@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/server/logger.h"
+#include "common/server/transport_limits.h"
 
 namespace isms {
 
@@ -24,6 +25,8 @@ struct ServerOptions {
   // Both set: serve TLS with these PEM files.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Set (with the two above): require client certificates signed by this CA.
+  std::string tls_client_ca_file;
   // Full names of the services (e.g. "isms.role.v1.RoleService") whose
   // health is reported by name as well as under "".
   std::vector<std::string> health_service_names;
@@ -34,6 +37,8 @@ struct ServerOptions {
   // health names of its own (e.g. whether its storage takes writes). May be
   // empty.
   std::function<void(grpc::HealthCheckServiceInterface*)> on_health_ready;
+  // Connections, streams, memory and time a client may hold.
+  TransportLimits limits;
 };
 
 // ServerOptions from the common server flags.
@@ -50,6 +55,13 @@ void BlockShutdownSignals();
 // NOT_SERVING once a stop signal arrives; after drain_grace, in-flight calls
 // get shutdown_timeout to finish. Returns when the server has stopped, or an
 // error if it could not start. REQUIRES: BlockShutdownSignals() was called.
+//
+// First raises the soft RLIMIT_NOFILE to the hard limit. In plaintext mode
+// the listening socket is our own (ConnectionAcceptor): connections above
+// options.limits (EffectiveMaxConnections) are refused and the listener
+// survives running out of descriptors. In TLS mode gRPC listens itself (it
+// cannot take TLS connections from a descriptor in 1.51): the connection
+// count is then not limited by this process, only streams, memory and time.
 absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Service*>& services,
                        Logger& logger);
 

@@ -1,44 +1,43 @@
 #include "common/server/unary_call.h"
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "common/server/call_metadata.h"
 
 namespace isms {
-namespace {
 
-std::optional<absl::string_view> FindMetadata(const grpc::CallbackServerContext& context,
-                                              absl::string_view key) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
-  if (it == metadata.end()) return std::nullopt;
-  return absl::string_view(it->second.data(), it->second.size());
+std::string UnaryCallRunner::RequestIdFrom(const grpc::CallbackServerContext& context) {
+  return ::isms::RequestIdFrom(context.client_metadata());
 }
 
-bool IsPrintableId(absl::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+absl::Status UnaryCallRunner::Admit(grpc::CallbackServerContext& context, CallInfo* info) const {
+  absl::StatusOr<Caller> caller =
+      AuthenticateMetadata(authenticator_, context.client_metadata(), &info->caller);
+  if (!caller.ok() && options_.identity_from_certificate) {
+    absl::StatusOr<std::optional<absl::string_view>> authorization =
+        SingleMetadataValue(context.client_metadata(), kAuthorizationMetadataKey);
+    std::optional<std::string> service;
+    if (authorization.ok() && !authorization->has_value() && context.auth_context() != nullptr) {
+      service = CertificateServiceIdentity(*context.auth_context());
+    }
+    if (service.has_value()) {
+      caller = CertificateCaller(authenticator_, *service, context.client_metadata(), &info->caller);
+    }
   }
-  return true;
-}
-
-}  // namespace
-
-std::string UnaryCallRunner::RequestId(const grpc::CallbackServerContext& context) {
-  std::optional<absl::string_view> given = FindMetadata(context, kRequestIdMetadataKey);
-  if (given.has_value() && IsPrintableId(*given)) return std::string(*given);
-  thread_local absl::BitGen gen;
-  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16),
-                      absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
-}
-
-absl::Status UnaryCallRunner::Authenticate(const grpc::CallbackServerContext& context,
-                                           Caller* caller) const {
-  absl::StatusOr<Caller> result =
-      authenticator_.Authenticate(FindMetadata(context, "authorization"),
-                                  FindMetadata(context, kOnBehalfOfMetadataKey), caller);
-  if (!result.ok()) return result.status();
-  *caller = *std::move(result);
+  if (!caller.ok()) return caller.status();
+  info->caller = *std::move(caller);
+  if (context.deadline() < std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("deadline passed before the call was served");
+  }
+  if (options_.limiter != nullptr &&
+      options_.write_methods.contains(absl::string_view(info->method))) {
+    absl::Duration retry_after;
+    absl::Status admitted = options_.limiter->AdmitWrite(info->caller, &retry_after);
+    if (!admitted.ok()) {
+      context.AddTrailingMetadata(kRetryAfterMsMetadataKey,
+                                  absl::StrCat(absl::ToInt64Milliseconds(retry_after)));
+      return admitted;
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -7,22 +7,38 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/auth/authenticator.h"
+#include "common/ratelimit/rate_limiter.h"
+#include "common/server/attempt_tally.h"
 #include "common/server/logger.h"
 #include "common/status/grpc_status.h"
 
 namespace isms {
 
 inline constexpr char kRequestIdMetadataKey[] = "x-request-id";
+// Trailing metadata of a RESOURCE_EXHAUSTED answer from a rate limit: the
+// milliseconds after which a retry can pass, in decimal.
+inline constexpr char kRetryAfterMsMetadataKey[] = "retry-after-ms";
 
 // What a handler knows about the call it serves.
 struct CallInfo {
   Caller caller;
   std::string request_id;
   absl::string_view method;
+  // The runner's limiter; null (tests, internal calls) audits every refusal.
+  RateLimiter* limiter = nullptr;
+
+  // Whether a refusal of this call is to be written to the audit trail.
+  // True while the caller's refusal budget lasts; past it false, and the
+  // refusal is counted and logged in aggregate instead. Takes from the
+  // budget: call it once per refusal, just before writing the event.
+  bool ShouldAuditRefusal() const {
+    return limiter == nullptr || limiter->AdmitRefusalAudit(caller);
+  }
 };
 
 // Records refusals the runner decides before a handler runs (a valid token
@@ -35,15 +51,35 @@ class RefusalRecorder {
 };
 
 // Runs every unary RPC of a service the same way: takes or makes the request
-// id (echoed back in initial metadata), authenticates the caller, refuses a
-// call whose deadline has already passed, runs the handler, converts its
-// absl::Status at this one boundary and writes the call's log line.
+// id (echoed back in initial metadata), authenticates the caller (a repeated
+// authorization or on-behalf-of header is refused), refuses a call whose
+// deadline has already passed, admits writes through the rate limiter
+// (RESOURCE_EXHAUSTED with kRetryAfterMsMetadataKey), runs the handler,
+// converts its absl::Status at this one boundary and writes the call's log
+// line. UNAUTHENTICATED calls get no line each: they are tallied per peer.
 class UnaryCallRunner {
  public:
-  // `recorder` may be null.
-  UnaryCallRunner(const Authenticator& authenticator, Logger& logger,
-                  RefusalRecorder* recorder = nullptr)
-      : authenticator_(authenticator), logger_(logger), recorder_(recorder) {}
+  struct Options {
+    // Full method names ("/pkg.Service/Method") that change state; they go
+    // through `limiter`. Null limiter: no rate limit, every refusal audited.
+    absl::flat_hash_set<std::string> write_methods;
+    RateLimiter* limiter = nullptr;
+    // Where UNAUTHENTICATED calls are counted; null: logged one a line.
+    AttemptTally* unauthenticated = nullptr;
+    // A call with no authorization header whose verified client certificate
+    // names services/<id> is made by that service identity (mutual TLS).
+    bool identity_from_certificate = false;
+    // Told of calls refused after the caller was identified (a principal
+    // token, or a service without the capability, acting on behalf of
+    // someone), so the service audits them. May be null.
+    RefusalRecorder* recorder = nullptr;
+  };
+
+  // Borrows everything; all must outlive the runner.
+  UnaryCallRunner(const Authenticator& authenticator, Logger& logger, Options options)
+      : authenticator_(authenticator), logger_(logger), options_(std::move(options)) {}
+  UnaryCallRunner(const Authenticator& authenticator, Logger& logger)
+      : UnaryCallRunner(authenticator, logger, Options()) {}
 
   // `handler` is called as handler(const CallInfo&) -> absl::Status and fills
   // the response itself. Returns the reactor gRPC expects from a callback
@@ -52,30 +88,34 @@ class UnaryCallRunner {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, absl::string_view method,
                                 Handler&& handler) {
     const absl::Time start = absl::Now();
-    CallInfo info{Caller{}, RequestId(*context), method};
+    CallInfo info{Caller{}, RequestIdFrom(*context), method, options_.limiter};
     context->AddInitialMetadata(kRequestIdMetadataKey, info.request_id);
-    absl::Status status = Authenticate(*context, &info.caller);
-    if (status.code() == absl::StatusCode::kPermissionDenied && recorder_ != nullptr) {
-      recorder_->RecordRefusal(info, status);
-    }
-    if (status.ok() && context->deadline() < std::chrono::system_clock::now()) {
-      status = absl::DeadlineExceededError("deadline passed before the call was served");
+    absl::Status status = Admit(*context, &info);
+    if (status.code() == absl::StatusCode::kPermissionDenied && options_.recorder != nullptr &&
+        !info.caller.actor.empty()) {
+      options_.recorder->RecordRefusal(info, status);
     }
     if (status.ok()) status = std::forward<Handler>(handler)(static_cast<const CallInfo&>(info));
-    logger_.LogCall(method, StatusCodeName(status.code()), absl::Now() - start, info.caller.actor,
-                    info.caller.principal, info.request_id, status.message());
+    if (status.code() == absl::StatusCode::kUnauthenticated &&
+        options_.unauthenticated != nullptr) {
+      options_.unauthenticated->Record(context->peer());
+    } else {
+      logger_.LogCall(method, StatusCodeName(status.code()), absl::Now() - start, info.caller.actor,
+                      info.caller.principal, info.request_id, status.message());
+    }
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   }
 
  private:
-  static std::string RequestId(const grpc::CallbackServerContext& context);
-  absl::Status Authenticate(const grpc::CallbackServerContext& context, Caller* caller) const;
+  static std::string RequestIdFrom(const grpc::CallbackServerContext& context);
+  // Authentication, deadline and rate limit; fills info->caller.
+  absl::Status Admit(grpc::CallbackServerContext& context, CallInfo* info) const;
 
   const Authenticator& authenticator_;
   Logger& logger_;
-  RefusalRecorder* const recorder_;
+  const Options options_;
 };
 
 }  // namespace isms

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,7 +30,7 @@ TempDir::~TempDir() {
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::string& binary, const std::vector<std::string>& args, const std::string& log_file,
-    absl::Duration timeout) {
+    absl::Duration timeout, int open_files_limit) {
   const std::string ready_file = absl::StrCat(log_file, ".ready");
   std::filesystem::remove(ready_file);
   std::vector<std::string> argv_strings = {binary, "--listen=127.0.0.1:0",
@@ -51,6 +52,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (open_files_limit > 0) {
+      rlimit limit{static_cast<rlim_t>(open_files_limit), static_cast<rlim_t>(open_files_limit)};
+      setrlimit(RLIMIT_NOFILE, &limit);
+    }
     execv(binary.c_str(), argv.data());
     _exit(127);
   }

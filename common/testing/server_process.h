@@ -32,9 +32,10 @@ class ServerProcess {
  public:
   // Starts `binary` with `args` (plus the two flags above), its stderr to
   // `log_file`. Unavailable if it exits or is not ready within `timeout`.
+  // `open_files_limit` > 0 sets the child's RLIMIT_NOFILE (soft and hard).
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::string& binary, const std::vector<std::string>& args, const std::string& log_file,
-      absl::Duration timeout = absl::Seconds(20));
+      absl::Duration timeout = absl::Seconds(20), int open_files_limit = 0);
 
   // Kills the child with SIGKILL if it is still running.
   ~ServerProcess();

@@ -9,6 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/authenticator.h"
+#include "common/ratelimit/rate_limiter.h"
+#include "common/server/attempt_tally.h"
 #include "common/server/logger.h"
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
@@ -109,7 +111,33 @@ int main(int argc, char** argv) {
                {{"loaded_roles", absl::StrCat(*seeded)}, {"file", catalogue_file}});
   }
 
-  isms::UnaryCallRunner runner(**authenticator, logger, registry->get());
+  isms::RateLimits rate_limits;
+  rate_limits.principal_writes = {absl::GetFlag(FLAGS_write_rate),
+                                  absl::GetFlag(FLAGS_write_burst)};
+  rate_limits.service_writes = {absl::GetFlag(FLAGS_service_write_rate),
+                                absl::GetFlag(FLAGS_service_write_burst)};
+  rate_limits.refusal_audits = {absl::GetFlag(FLAGS_refusal_audit_rate),
+                                absl::GetFlag(FLAGS_refusal_audit_burst)};
+  for (const isms::RateLimit& limit :
+       {rate_limits.principal_writes, rate_limits.service_writes, rate_limits.refusal_audits}) {
+    if (limit.per_second <= 0 || limit.burst < 1) {
+      return Fail(logger, "bad flag",
+                  absl::InvalidArgumentError("rate limits: rates must be positive, bursts >= 1"));
+    }
+  }
+  isms::TokenBucketRateLimiter limiter(rate_limits, clock, logger);
+  isms::AttemptTally unauthenticated("unauthenticated calls", clock, logger);
+  isms::UnaryCallRunner::Options runner_options;
+  runner_options.write_methods = isms::role::RoleGrpcService::WriteMethods();
+  runner_options.limiter = &limiter;
+  runner_options.unauthenticated = &unauthenticated;
+  runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
+  runner_options.recorder = registry->get();
+  if (runner_options.identity_from_certificate && absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
+    return Fail(logger, "bad flag",
+                absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
+  }
+  isms::UnaryCallRunner runner(**authenticator, logger, std::move(runner_options));
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
   server_options.health_service_names = {isms::role::v1::RoleService::service_full_name()};

@@ -1,9 +1,11 @@
 #ifndef ISMS_SERVICES_ROLE_ROLE_GRPC_SERVICE_H_
 #define ISMS_SERVICES_ROLE_ROLE_GRPC_SERVICE_H_
 
+#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "common/server/unary_call.h"
 #include "isms/role/v1/role.grpc.pb.h"
 #include "services/role/role_registry.h"
@@ -18,6 +20,17 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   RoleGrpcService(RoleRegistry& registry, UnaryCallRunner& runner)
       : registry_(registry), runner_(runner) {}
   RoleGrpcService(const RoleGrpcService&) = delete;
+
+  // The full names of the RPCs that change state (rate-limited as writes).
+  static absl::flat_hash_set<std::string> WriteMethods() {
+    absl::flat_hash_set<std::string> writes;
+    for (const char* name : {"CreateRole", "UpdateRole", "DeleteRole", "CreatePrincipal",
+                             "UpdatePrincipal", "MarkPrincipalLeft", "CreateAssignment",
+                             "RevokeAssignment", "CreateDelegation", "RevokeDelegation"}) {
+      writes.insert(std::string("/isms.role.v1.RoleService/") + name);
+    }
+    return writes;
+  }
   RoleGrpcService& operator=(const RoleGrpcService&) = delete;
 
 #define ISMS_ROLE_RPC(Name, Request, Response)                                                 \

@@ -178,7 +178,8 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
     if (decided.ok()) decided = body(model_, mutation);
   }
   if (!decided.ok()) {
-    if (IsAuditedRefusal(decided.code())) {
+    // Refusals beyond the caller's refusal budget are counted, not written.
+    if (IsAuditedRefusal(decided.code()) && call.ShouldAuditRefusal()) {
       ChangeSet refusal;
       refusal.record_time = clock_.Now();
       refusal.events.push_back(MakeEvent(call, mutation, decided));
@@ -214,6 +215,7 @@ void RoleRegistry::AuditRefusal(const CallInfo& call, absl::string_view resource
 }
 
 void RoleRegistry::RecordRefusal(const CallInfo& call, const absl::Status& refusal) {
+  if (!call.ShouldAuditRefusal()) return;
   AuditRefusal(call, call.caller.actor, refusal);
 }
 

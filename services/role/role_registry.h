@@ -235,7 +235,9 @@ absl::StatusOr<Result> RoleRegistry::Read(
     if (allowed.ok()) allowed = authorize(model_);
     if (allowed.ok()) return body(model_);
   }
-  if (IsAuditedRefusal(allowed.code())) AuditRefusal(call, resource, allowed, &asked);
+  if (IsAuditedRefusal(allowed.code()) && call.ShouldAuditRefusal()) {
+    AuditRefusal(call, resource, allowed, &asked);
+  }
   return allowed;
 }
 

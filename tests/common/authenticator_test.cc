@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "common/auth/sha256.h"
+#include "common/testing/server_process.h"
 #include "common/testing/status_matchers.h"
 
 namespace isms {
@@ -131,6 +134,42 @@ TEST(AuthenticatorFileTest, BadLinesAreNamed) {
 TEST(AuthenticatorFileTest, MissingFileIsNotFound) {
   EXPECT_THAT(Authenticator::FromFile("/nonexistent/tokens"),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(AuthenticatorTest, BearerSchemeIsCaseInsensitive) {
+  for (const char* header : {"bearer alice-token", "BEARER alice-token", "bEaReR alice-token"}) {
+    auto caller = auth_->Authenticate(header, std::nullopt);
+    ASSERT_TRUE(caller.ok()) << header << ": " << caller.status();
+    EXPECT_EQ(caller->principal, "principals/alice");
+  }
+}
+
+TEST(AuthenticatorFileTest, EmptyOrCommentOnlyTextIsRefused) {
+  EXPECT_THAT(Authenticator::FromText(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no token line")));
+  EXPECT_THAT(Authenticator::FromText("# nothing here\n\n   \n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no token line")));
+}
+
+TEST(AuthenticatorFileTest, DirectoryAtTheTokenPathIsRefused) {
+  isms::testing::TempDir dir;
+  EXPECT_THAT(Authenticator::FromFile(dir.path()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a regular file")));
+}
+
+TEST(AuthenticatorFileTest, EmptyFileIsRefusedAtStartAndOnReloadTheOldTokensStay) {
+  isms::testing::TempDir dir;
+  const std::string path = dir.path() + "/tokens";
+  { std::ofstream(path) << ""; }
+  EXPECT_THAT(Authenticator::FromFile(path), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  { std::ofstream(path) << Sha256Hex("alice-token") << " principal principals/alice\n"; }
+  auto auth = Authenticator::FromFile(path);
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  { std::ofstream(path, std::ios::trunc) << "# emptied by mistake\n"; }
+  EXPECT_THAT((*auth)->ReloadFromFile(path), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT((*auth)->ReloadFromFile(dir.path()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE((*auth)->Authenticate("Bearer alice-token", std::nullopt).ok());
 }
 
 }  // namespace

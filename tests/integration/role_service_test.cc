@@ -66,7 +66,9 @@ class RoleServiceTest : public ::testing::Test {
                                      absl::StrCat("--token_file=", TokenFile()),
                                      absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR,
                                                   "/services/role/catalogue/roles.textproto"),
-                                     "--bootstrap_principal=principals/root", "--log_level=info"};
+                                     "--bootstrap_principal=principals/root", "--log_level=info",
+                                     // These tests are not about rate limits.
+                                     "--write_burst=1000000"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto server = isms::testing::ServerProcess::Start(ISMS_ROLE_SERVICE_BINARY, args,
                                                       dir_.path() + "/server.log");

@@ -79,18 +79,24 @@ TEST(LoggerTest, FlushWritesEveryLineFromManyThreadsWholeAndInEachThreadsOrder) 
   char* buffer = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&buffer, &size);
-  Logger logger(out, LogLevel::kInfo);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&logger, t] {
-      for (int i = 0; i < 500; ++i) {
-        logger.Log(LogLevel::kInfo, "line", {{"thread", std::to_string(t)}, {"i", std::to_string(i)}});
-      }
-    });
+  std::string text;
+  {
+    Logger logger(out, LogLevel::kInfo);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&logger, t] {
+        for (int i = 0; i < 500; ++i) {
+          logger.Log(LogLevel::kInfo, "line",
+                     {{"thread", std::to_string(t)}, {"i", std::to_string(i)}});
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    logger.Flush();  // Everything is out while the logger still runs.
+    text.assign(buffer, size);
   }
-  for (auto& thread : threads) thread.join();
-  logger.Flush();  // Everything is out while the logger still runs.
-  const std::string text(buffer, size);
+  std::fclose(out);
+  free(buffer);
   std::vector<int> next(4, 0);
   size_t lines = 0;
   for (size_t start = 0; start < text.size();) {

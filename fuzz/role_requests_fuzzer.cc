@@ -87,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t kind = data[0];
   ++data;
   --size;
-  switch (kind % 10) {
+  switch (kind % 11) {
     case 0: {
       v1::CreateRoleRequest request;
       if (Parse(data, size, &request)) CreateRole(request);
@@ -106,6 +106,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3: {
       v1::UpdatePrincipalRequest request;
       if (Parse(data, size, &request)) UpdatePrincipal(request);
+      break;
+    }
+    case 10: {
+      v1::CreateAbsenceRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::role::ValidateNewAbsence(request.absence()));
+      }
       break;
     }
     case 4: {

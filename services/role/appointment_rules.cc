@@ -57,6 +57,10 @@ std::string RequirementFailure(const Role& role, const Principal* principal, abs
   if (role.holder_kind() == HOLDER_KIND_GROUP && principal->kind() != PRINCIPAL_KIND_GROUP) {
     return absl::StrCat("holder rule: ", role.name(), " must be held by a group");
   }
+  if (principal->kind() == PRINCIPAL_KIND_GROUP && principal->members_size() == 0) {
+    return absl::StrCat("holder rule: ", principal->name(), " holds ", role.name(),
+                        " but has no members");
+  }
   if (role.board_level_required() && !principal->board_level()) {
     return absl::StrCat("board-level rule: ", role.name(), " needs a board-level holder; ",
                         principal->name(), " is not board-level");

@@ -105,6 +105,11 @@ bool WasMember(const RoleModel& model, absl::string_view group_name, absl::strin
 bool DelegationCovers(const Delegation& delegation, const Role& role,
                       absl::string_view permission) {
   if (!delegation.permission().empty()) return delegation.permission() == permission;
+  if (delegation.granted_permissions_size() > 0) {  // Fixed when delegated.
+    return std::find(delegation.granted_permissions().begin(),
+                     delegation.granted_permissions().end(),
+                     permission) != delegation.granted_permissions().end();
+  }
   const v1::Responsibility* responsibility = FindResponsibility(role, delegation.responsibility());
   if (responsibility == nullptr) return false;
   return std::find(responsibility->permissions().begin(), responsibility->permissions().end(),

@@ -142,9 +142,11 @@ absl::Status RoleRegistry::CheckCaller(const RoleModel& model, const CallInfo& c
       return absl::PermissionDeniedError(absl::StrCat(
           "caller rule: ", caller.actor, " may not act on behalf of the bootstrap principal"));
     }
-    const Principal* record = model.FindPrincipal(principal);
-    if (record != nullptr && record->state() == v1::PRINCIPAL_STATE_LEFT) {
-      return absl::PermissionDeniedError(absl::StrCat("caller rule: ", principal, " has left"));
+    // The bootstrap credential is dead outside a bootstrap window: it reads
+    // nothing either.
+    if (!model.BootstrapOpenAt(clock_.Now())) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "caller rule: ", principal, " is the bootstrap principal and bootstrap has ended"));
     }
     return absl::OkStatus();
   }

@@ -157,12 +157,13 @@ class RoleRegistry : public RefusalRecorder {
   // returns body's answer; otherwise commits a refusal event naming
   // `resource` and carrying what was `asked` (the request), and returns the
   // refusal.
-  template <typename Result>
+  // `authorize` is called as authorize(const RoleModel&) -> absl::Status,
+  // `body` as body(const RoleModel&) -> absl::StatusOr<Result> (templates,
+  // not std::function: this is every read's path).
+  template <typename Result, typename Authorize, typename Body>
   absl::StatusOr<Result> Read(const CallInfo& call, const google::protobuf::Message& asked,
-                              absl::string_view resource,
-                              const std::function<absl::Status(const RoleModel&)>& authorize,
-                              const std::function<absl::StatusOr<Result>(const RoleModel&)>& body)
-      const;
+                              absl::string_view resource, const Authorize& authorize,
+                              const Body& body) const;
 
   // PermissionDenied for a caller who may not call at all (see the class
   // comment).
@@ -223,17 +224,17 @@ class RoleRegistry : public RefusalRecorder {
 // FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS.
 bool IsAuditedRefusal(absl::StatusCode code);
 
-template <typename Result>
-absl::StatusOr<Result> RoleRegistry::Read(
-    const CallInfo& call, const google::protobuf::Message& asked, absl::string_view resource,
-    const std::function<absl::Status(const RoleModel&)>& authorize,
-    const std::function<absl::StatusOr<Result>(const RoleModel&)>& body) const {
+template <typename Result, typename Authorize, typename Body>
+absl::StatusOr<Result> RoleRegistry::Read(const CallInfo& call,
+                                          const google::protobuf::Message& asked,
+                                          absl::string_view resource, const Authorize& authorize,
+                                          const Body& body) const {
   absl::Status allowed;
   {
     absl::ReaderMutexLock read(&mu_);
     allowed = CheckCaller(model_, call);
-    if (allowed.ok()) allowed = authorize(model_);
-    if (allowed.ok()) return body(model_);
+    if (allowed.ok()) allowed = authorize(static_cast<const RoleModel&>(model_));
+    if (allowed.ok()) return body(static_cast<const RoleModel&>(model_));
   }
   if (IsAuditedRefusal(allowed.code()) && call.ShouldAuditRefusal()) {
     AuditRefusal(call, resource, allowed, &asked);

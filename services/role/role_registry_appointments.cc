@@ -151,6 +151,7 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
         if (role == nullptr) return NotFound("assignment.role", wanted.role());
         if (principal == nullptr) return NotFound("assignment.principal", wanted.principal());
         const absl::Time now = clock_.Now();
+        ISMS_RETURN_IF_ERROR(RefuseDeputyOfRole(model, call.caller.principal, role->name(), now));
         const auto now_proto = ToProto(now);
         assignment.set_name(absl::StrCat("assignments/", NewId()));
         assignment.set_role(wanted.role());

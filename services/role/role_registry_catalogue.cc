@@ -116,6 +116,10 @@ absl::StatusOr<v1::Role> RoleRegistry::CreateRole(const CallInfo& call,
   ISMS_RETURN_IF_ERROR(Mutate(call, role.name(), [&](const RoleModel& model, Mutation& m) {
     m.field_changes = DiffFields(v1::Role(), role);
     ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
+    if (!role.deputy_for().empty()) {
+      // Nobody adds a deputy to a role they hold or stand in for.
+      ISMS_RETURN_IF_ERROR(RefuseOwnRole(model, call, role.deputy_for(), clock_.Now()));
+    }
     if (model.FindRole(role.name()) != nullptr) {
       return absl::AlreadyExistsError(absl::StrCat(role.name(), " already exists"));
     }
@@ -150,6 +154,10 @@ absl::StatusOr<v1::Role> RoleRegistry::UpdateRole(const CallInfo& call,
         }
         ISMS_RETURN_IF_ERROR(Require(model, call, kManageRoles, ""));
         ISMS_RETURN_IF_ERROR(RefuseOwnRole(model, call, request.role().name(), clock_.Now()));
+        if (!request.role().deputy_for().empty()) {
+          ISMS_RETURN_IF_ERROR(
+              RefuseOwnRole(model, call, request.role().deputy_for(), clock_.Now()));
+        }
         if (current == nullptr) return RoleNotFound(request.role().name());
         ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.role().etag(), current->etag()));
         updated = *current;

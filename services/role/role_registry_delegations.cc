@@ -61,6 +61,9 @@ absl::Status RoleRegistry::CheckEndable(const RoleModel& model, const CallInfo& 
                                         absl::Time now) const {
   if (current == nullptr || owner != call.caller.principal) {
     ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+    if (current != nullptr) {
+      ISMS_RETURN_IF_ERROR(RefuseDeputyActingAgainst(model, call.caller.principal, owner, now));
+    }
   }
   if (current == nullptr) return NotFound("", name);
   ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), etag, current->etag()));
@@ -188,6 +191,17 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
           }
         }
         delegation = wanted;
+        delegation.clear_granted_permissions();
+        if (!wanted.responsibility().empty()) {
+          // What the responsibility grants is fixed when it is delegated: a
+          // later change of the role does not widen the delegation.
+          for (const std::string& permission :
+               FindResponsibility(*role, wanted.responsibility())->permissions()) {
+            delegation.add_granted_permissions(permission);
+          }
+        } else {
+          delegation.add_granted_permissions(wanted.permission());
+        }
         delegation.set_name(absl::StrCat("delegations/", NewId()));
         delegation.set_delegator(assignment->principal());
         if (!delegation.has_effective_from()) *delegation.mutable_effective_from() = ToProto(now);

@@ -43,18 +43,6 @@ bool HoldsAnyRole(const RoleModel& model, absl::string_view principal, absl::Tim
   return !HeldRolesInPeriod(model, principal, now, absl::InfiniteFuture()).empty();
 }
 
-// PermissionDenied when the caller deputises for a role `target` holds: a
-// deputy acts for the holder, never against them.
-absl::Status RefuseDeputyAgainst(const RoleModel& model, const CallInfo& call,
-                                 absl::string_view target, absl::Time now) {
-  std::optional<HeldRole> deputy = DeputisesForHolderOf(model, call.caller.principal, target, now);
-  if (!deputy.has_value()) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat("deputy rule: ", call.caller.principal,
-                                                  " deputises for ", deputy->role, " (",
-                                                  deputy->via, "), which ", target,
-                                                  " holds, and may not act against its holder"));
-}
-
 bool MaskTouches(const google::protobuf::FieldMask& mask, absl::string_view field) {
   return std::find(mask.paths().begin(), mask.paths().end(), field) != mask.paths().end();
 }
@@ -163,9 +151,10 @@ absl::StatusOr<v1::Principal> RoleRegistry::UpdatePrincipal(
     const absl::Time now = clock_.Now();
     // Managing people does not reach into roles: changing a role holder's
     // authority-bearing fields needs the assignments permission as well.
-    if (touches_authority && HoldsAnyRole(model, request.principal().name(), now)) {
-      ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
-      ISMS_RETURN_IF_ERROR(RefuseDeputyAgainst(model, call, request.principal().name(), now));
+    if (HoldsAnyRole(model, request.principal().name(), now)) {
+      if (touches_authority) ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+      ISMS_RETURN_IF_ERROR(
+          RefuseDeputyActingAgainst(model, call.caller.principal, request.principal().name(), now));
     }
     if (current == nullptr) return PrincipalNotFound(request.principal().name());
     ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.principal().etag(), current->etag()));
@@ -221,7 +210,7 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
     const absl::Time now = clock_.Now();
     if (HoldsAnyRole(model, request.name(), now)) {
       ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
-      ISMS_RETURN_IF_ERROR(RefuseDeputyAgainst(model, call, request.name(), now));
+      ISMS_RETURN_IF_ERROR(RefuseDeputyActingAgainst(model, call.caller.principal, request.name(), now));
     }
     const v1::Principal* current = model.FindPrincipal(request.name());
     if (current == nullptr) return PrincipalNotFound(request.name());
@@ -278,6 +267,23 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
     for (const Delegation* delegation : model.DelegationsTo(current->name())) {
       end_delegation(*delegation);
     }
+    // A leaver's memberships end too: no group keeps acting through them.
+    std::vector<std::string> left_groups;
+    for (const std::string& group_name : model.GroupsOf(current->name())) {
+      const v1::Principal* group = model.FindPrincipal(group_name);
+      if (group == nullptr) continue;
+      v1::Principal without = *group;
+      without.clear_members();
+      for (const std::string& member : group->members()) {
+        if (member != current->name()) without.add_members(member);
+      }
+      *without.mutable_update_time() = now_proto;
+      *without.mutable_record_time() = now_proto;
+      SetEtag(without);
+      m.changes.principals.push_back(without);
+      left_groups.push_back(group_name);
+    }
+    if (!left_groups.empty()) m.attributes["left_groups"] = absl::StrJoin(left_groups, ",");
     m.description =
         absl::StrCat(current->name(), " left; ended ", response.ended_assignments_size(),
                      " assignment(s) and ", response.ended_delegations_size(), " delegation(s)");

@@ -128,6 +128,29 @@ std::optional<HeldRole> DeputisesForHolderOf(const RoleModel& model, absl::strin
   return std::nullopt;
 }
 
+absl::Status RefuseDeputyActingAgainst(const RoleModel& model, absl::string_view caller,
+                                       absl::string_view target, absl::Time now) {
+  std::optional<HeldRole> deputy = DeputisesForHolderOf(model, caller, target, now);
+  if (!deputy.has_value()) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("deputy rule: ", caller, " deputises for ",
+                                                  deputy->role, " (", deputy->via, "), which ",
+                                                  target, " holds, and may not act against its holder"));
+}
+
+absl::Status RefuseDeputyOfRole(const RoleModel& model, absl::string_view caller,
+                                absl::string_view role_name, absl::Time now) {
+  const Role* role = model.FindRole(role_name);
+  for (const HeldRole& held : HeldRolesInPeriod(model, caller, now, absl::InfiniteFuture())) {
+    if (!IsHeldAsDeputy(held)) continue;
+    if (held.role == role_name || (role != nullptr && held.role == role->deputy_for())) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("deputy rule: ", caller, " deputises for ", held.role, " through ",
+                       held.via, " and may not change, fill or add to that role"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 bool RolesConflict(const RoleModel& model, absl::string_view a, absl::string_view b) {
   if (a == b) return false;
   const Role* role_a = model.FindRole(a);

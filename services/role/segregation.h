@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/role/role_model.h"
@@ -54,6 +55,18 @@ bool IsHeldAsDeputy(const HeldRole& held);
 // for a holder and so never acts against them.
 std::optional<HeldRole> DeputisesForHolderOf(const RoleModel& model, absl::string_view caller,
                                              absl::string_view target, absl::Time now);
+
+// PermissionDenied ("deputy rule") when `caller` deputises for a role that
+// `target` holds: a deputy acts for the holder, never against them (their
+// appointments, records, delegations or absences).
+absl::Status RefuseDeputyActingAgainst(const RoleModel& model, absl::string_view caller,
+                                       absl::string_view target, absl::Time now);
+
+// PermissionDenied ("deputy rule") when `caller` deputises for `role_name`,
+// or for the role `role_name` deputises for: a deputy does not change,
+// fill, or add to the role it stands in for.
+absl::Status RefuseDeputyOfRole(const RoleModel& model, absl::string_view caller,
+                                absl::string_view role_name, absl::Time now);
 
 // `role` and, if it deputises, the role it deputises for, as HeldRoles with
 // the given `via`.

@@ -1,5 +1,7 @@
 #include "services/role/statutory_rules.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace isms::role {
@@ -31,6 +33,15 @@ absl::Status CheckStatutoryRules(const Role& role) {
     }
     if (role.scope_kind() != v1::SCOPE_KIND_ORGANISATION) {
       return Refuse(kMr, role, "scope_kind", "SCOPE_KIND_ORGANISATION");
+    }
+    // The SIRO owns information risk and leads the ISMS from the board: no
+    // one below can strip its powers over roles, people and appointments.
+    for (const char* permission :
+         {"isms.roles.manage", "isms.principals.manage", "isms.assignments.manage"}) {
+      if (std::find(role.permissions().begin(), role.permissions().end(), permission) ==
+          role.permissions().end()) {
+        return Refuse(kMr, role, "permissions", absl::StrCat("kept including ", permission));
+      }
     }
   } else if (role.name() == "roles/iao") {
     constexpr absl::string_view kMr = "MR 35e";

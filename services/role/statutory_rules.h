@@ -9,7 +9,8 @@ namespace isms::role {
 
 // Rules the seed documents make law, which no RPC may switch off:
 //   - MR 35a: one SIRO at a time, a board-level person, organisation-wide,
-//     mandatory;
+//     mandatory, keeping its management permissions (roles, principals,
+//     assignments);
 //   - MR 35e: one IAO per asset, a person, held per asset, mandatory.
 // Returns OK, or FailedPrecondition naming the requirement and the field.
 absl::Status CheckStatutoryRules(const isms::role::v1::Role& role);

@@ -478,7 +478,10 @@ TEST_F(AuthorityTest, BootstrapDoesNotReturnWhenTheManagersTermEndsOrTheyLeave) 
   create.mutable_principal()->set_display_name("Mallory");
   create.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
   EXPECT_THAT(registry_->CreatePrincipal(As("principals/root"), create),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("bootstrap ended")));
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("bootstrap has ended")));
+  // The dead credential reads nothing either.
+  EXPECT_THAT(registry_->ListRoles(As("principals/root"), {}),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("bootstrap has ended")));
 }
 
 TEST_F(AuthorityTest, DenialOfAStrangerNamesThemUnknown) {
@@ -733,6 +736,116 @@ TEST_F(AuthorityTest, ADelegationCannotStartBeforeItsAssignmentAndARoleNotConfli
   self.mutable_update_mask()->add_paths("conflicting_roles");
   EXPECT_THAT(registry_->UpdateRole(Admin(), self),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("conflict with itself")));
+}
+
+// ------------------------------------------------------------ Second round
+
+TEST_F(AuthorityTest, AnActingDeputyAddsNoDeputyToTheRoleItStandsInFor) {
+  AddPerson("sam", true);
+  MustAppoint("roles/siro", "principals/sam");
+  AddPerson("dee");
+  MustAppoint("roles/dsiro", "principals/dee");
+  ASSERT_TRUE(RecordAbsence("principals/sam", "principals/sam", absl::Hours(24)).ok());
+  ASSERT_TRUE(Allowed("principals/dee", "isms.roles.manage"));
+  v1::CreateRoleRequest create;
+  create.set_role_id("dep2");
+  create.mutable_role()->set_title("Second deputy");
+  create.mutable_role()->set_scope_kind(v1::SCOPE_KIND_ORGANISATION);
+  create.mutable_role()->set_holder_kind(v1::HOLDER_KIND_PERSON);
+  create.mutable_role()->set_deputy_for("roles/siro");
+  EXPECT_THAT(registry_->CreateRole(As("principals/dee"), create),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("self-raise rule")));
+  // Nor fills a deputy role of it made by someone else.
+  ASSERT_TRUE(registry_->CreateRole(Admin(), create).ok());
+  AddPerson("col");
+  EXPECT_THAT(AppointAs("principals/dee", "roles/dep2", "principals/col"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deputy rule")));
+}
+
+TEST_F(AuthorityTest, NobodyStripsTheSirosManagementPowers) {
+  v1::GetRoleRequest get;
+  get.set_name("roles/siro");
+  const v1::Role siro = *registry_->GetRole(Admin(), get);
+  v1::UpdateRoleRequest request;
+  request.mutable_role()->set_name("roles/siro");
+  for (const std::string& permission : siro.permissions()) {
+    if (permission.find(".manage") == std::string::npos || permission == "isms.risks.manage") {
+      request.mutable_role()->add_permissions(permission);
+    }
+  }
+  request.mutable_update_mask()->add_paths("permissions");
+  EXPECT_THAT(registry_->UpdateRole(Admin(), request),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("MR 35a")));
+}
+
+TEST_F(AuthorityTest, AResponsibilityDelegationDoesNotWidenWhenTheRoleChanges) {
+  AddPerson("dan");
+  const v1::Assignment iao = MustAppoint("roles/iao", "principals/dan", "assets/42");
+  AddPerson("bob");
+  auto delegated = Delegate("principals/dan", iao.name(), "principals/bob", "", absl::Hours(24),
+                            "report-breaches");
+  ASSERT_TRUE(delegated.ok()) << delegated.status();
+  EXPECT_EQ(delegated->granted_permissions_size(), 1);
+  // The IAO role's responsibility is widened later...
+  v1::GetRoleRequest get;
+  get.set_name("roles/iao");
+  v1::Role iao_role = *registry_->GetRole(Admin(), get);
+  for (auto& responsibility : *iao_role.mutable_responsibilities()) {
+    if (responsibility.id() == "report-breaches") {
+      responsibility.add_permissions("isms.assets.update");
+    }
+  }
+  v1::UpdateRoleRequest widen;
+  *widen.mutable_role() = iao_role;
+  widen.mutable_update_mask()->add_paths("responsibilities");
+  ASSERT_TRUE(registry_->UpdateRole(Admin(), widen).ok());
+  // ... but the delegation hands over what it did when it was made.
+  EXPECT_TRUE(Allowed("principals/bob", "isms.breaches.report", "assets/42"));
+  EXPECT_FALSE(Allowed("principals/bob", "isms.assets.update", "assets/42"));
+}
+
+TEST_F(AuthorityTest, AnActingDeputyTouchesNoRecordDelegationOrAbsenceOfTheHolder) {
+  AddPerson("sam", true);
+  const v1::Assignment siro = MustAppoint("roles/siro", "principals/sam");
+  AddPerson("dee");
+  MustAppoint("roles/dsiro", "principals/dee");
+  AddPerson("bob");
+  auto delegation =
+      Delegate("principals/sam", siro.name(), "principals/bob", "isms.risks.manage", absl::Hours(24));
+  ASSERT_TRUE(delegation.ok());
+  auto absence = RecordAbsence("principals/sam", "principals/sam", absl::Hours(24));
+  ASSERT_TRUE(absence.ok());
+  v1::RevokeDelegationRequest revoke_delegation;
+  revoke_delegation.set_name(delegation->name());
+  EXPECT_THAT(registry_->RevokeDelegation(As("principals/dee"), revoke_delegation),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deputy rule")));
+  v1::RevokeAbsenceRequest revoke_absence;
+  revoke_absence.set_name(absence->name());
+  EXPECT_THAT(registry_->RevokeAbsence(As("principals/dee"), revoke_absence),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deputy rule")));
+  v1::UpdatePrincipalRequest rename;
+  rename.mutable_principal()->set_name("principals/sam");
+  rename.mutable_principal()->set_email("evil@example.org");
+  rename.mutable_update_mask()->add_paths("email");
+  EXPECT_THAT(registry_->UpdatePrincipal(As("principals/dee"), rename),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deputy rule")));
+}
+
+TEST_F(AuthorityTest, ALeaverLeavesTheirGroupsAndAnEmptyHoldingGroupIsAViolation) {
+  AddPerson("carl");
+  AddGroup("steering", {"principals/carl"});
+  MustAppoint("roles/issg", "principals/steering");
+  ASSERT_TRUE(MarkLeft("principals/admin", "principals/carl").ok());
+  v1::GetPrincipalRequest get;
+  get.set_name("principals/steering");
+  EXPECT_EQ(registry_->GetPrincipal(Admin(), get)->members_size(), 0);
+  auto report = registry_->GetCoverageReport(Admin(), {});
+  ASSERT_TRUE(report.ok());
+  bool flagged = false;
+  for (const auto& violation : report->violations()) {
+    if (violation.principal() == "principals/steering") flagged = true;
+  }
+  EXPECT_TRUE(flagged);
 }
 
 }  // namespace

@@ -202,11 +202,17 @@ TEST(BootstrapPersistenceTest, BootstrapEndSurvivesRestartAndOnlyBreakGlassReope
   RoleRegistry::Options options;
   options.bootstrap_principal = "principals/root";
   const CallInfo root{Caller{"principals/root", "principals/root", false}, "r", "/test/Method"};
+  // Asked by a service that may check anyone: once bootstrap has ended the
+  // bootstrap principal itself is refused every call.
+  const CallInfo checker{Caller{"services/checker", "services/checker", true, {"check-permissions"}},
+                         "r", "/test/Method"};
   auto check_root = [&](RoleRegistry& registry) {
     v1::CheckPermissionRequest request;
     request.set_principal("principals/root");
     request.set_permission("isms.assignments.manage");
-    return registry.CheckPermission(root, request)->allowed();
+    auto response = registry.CheckPermission(checker, request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() && response->allowed();
   };
   std::string ism_assignment;
   {
@@ -259,7 +265,7 @@ TEST(BootstrapPersistenceTest, BootstrapEndSurvivesRestartAndOnlyBreakGlassReope
     past.set_principal("principals/root");
     past.set_permission("isms.assignments.manage");
     *past.mutable_check_time() = ToProto(clock.Now() - absl::Hours(2) - absl::Minutes(30));
-    EXPECT_TRUE((*registry)->CheckPermission(root, past)->allowed());
+    EXPECT_TRUE((*registry)->CheckPermission(checker, past)->allowed());
   }
 }
 
@@ -294,7 +300,7 @@ TEST(BootstrapPersistenceTest, GivingAFilledRoleManagementPermissionsEndsBootstr
   ASSERT_TRUE((*registry)->UpdateRole(root, grant).ok());
   create.set_principal_id("carol");
   EXPECT_THAT((*registry)->CreatePrincipal(root, create),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("bootstrap ended")));
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("bootstrap has ended")));
 }
 
 }  // namespace

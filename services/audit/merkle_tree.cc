@@ -9,8 +9,10 @@ namespace {
 
 std::string Sha256(absl::string_view a, absl::string_view b = {}, absl::string_view c = {}) {
   // One context a thread, reused: creating one per hash costs more than the hash.
-  thread_local EVP_MD_CTX* context = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(context, EVP_sha256(), nullptr);
+  thread_local EVP_MD_CTX* const context = EVP_MD_CTX_new();
+  // Fetched once: OpenSSL 3 looks EVP_sha256() up in its provider on every use.
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_DigestInit_ex(context, sha256, nullptr);
   EVP_DigestUpdate(context, a.data(), a.size());
   EVP_DigestUpdate(context, b.data(), b.size());
   EVP_DigestUpdate(context, c.data(), c.size());

@@ -14,11 +14,18 @@ const EVP_MD* Sha256Digest() {
   return digest;
 }
 
+// A digest context owned by one thread and freed when the thread ends.
+struct ThreadContext {
+  EVP_MD_CTX* const context = EVP_MD_CTX_new();
+  ~ThreadContext() { EVP_MD_CTX_free(context); }
+};
+
 }  // namespace
 
 std::string Sha256Hex(absl::string_view data) {
   // One context a thread, reused: every call authenticates a token.
-  thread_local EVP_MD_CTX* const context = EVP_MD_CTX_new();
+  thread_local ThreadContext thread_context;
+  EVP_MD_CTX* const context = thread_context.context;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestInit_ex(context, Sha256Digest(), nullptr);

@@ -7,9 +7,16 @@
 namespace isms::audit {
 namespace {
 
+// A digest context owned by one thread and freed when the thread ends.
+struct ThreadContext {
+  EVP_MD_CTX* const context = EVP_MD_CTX_new();
+  ~ThreadContext() { EVP_MD_CTX_free(context); }
+};
+
 std::string Sha256(absl::string_view a, absl::string_view b = {}, absl::string_view c = {}) {
   // One context a thread, reused: creating one per hash costs more than the hash.
-  thread_local EVP_MD_CTX* const context = EVP_MD_CTX_new();
+  thread_local ThreadContext thread_context;
+  EVP_MD_CTX* const context = thread_context.context;
   // Fetched once: OpenSSL 3 looks EVP_sha256() up in its provider on every use.
   static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   EVP_DigestInit_ex(context, sha256, nullptr);

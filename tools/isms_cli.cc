@@ -31,6 +31,7 @@
 #include "common/client/generic_unary_call.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "isms/audit/v1/audit_service.pb.h"
 #include "isms/role/v1/role.pb.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:7001", "host:port of the service");

@@ -1,7 +1,7 @@
 #include "common/auth/authenticator.h"
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -9,11 +9,19 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/sha256.h"
 #include "common/validation/validate.h"
 
 namespace isms {
+
+const std::vector<absl::string_view>& KnownCapabilities() {
+  static const auto* const known = new std::vector<absl::string_view>{
+      kCapabilityOnBehalfOf, kCapabilityCheckPermissions, kCapabilityReadRegister,
+      kCapabilityAppendAudit, kCapabilityReadAudit};
+  return *known;
+}
 namespace {
 
 // RFC 7235 2.1: the scheme is case-insensitive.
@@ -83,11 +91,11 @@ absl::StatusOr<std::shared_ptr<const Authenticator::IdentityMap>> Authenticator:
                               "[capability ...]'"));
     }
     for (size_t i = 3; i < fields.size(); ++i) {
-      if (fields[i] != kCapabilityOnBehalfOf && fields[i] != kCapabilityCheckPermissions &&
-          fields[i] != kCapabilityReadRegister) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": unknown capability '", fields[i], "' (want ", kCapabilityOnBehalfOf, ", ",
-            kCapabilityCheckPermissions, " or ", kCapabilityReadRegister, ")"));
+      const auto& known = KnownCapabilities();
+      if (std::find(known.begin(), known.end(), fields[i]) == known.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": unknown capability '", fields[i],
+                                                       "' (want one of ",
+                                                       absl::StrJoin(known, ", "), ")"));
       }
     }
     std::string hash = absl::AsciiStrToLower(fields[0]);

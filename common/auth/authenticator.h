@@ -19,10 +19,18 @@ inline constexpr char kOnBehalfOfMetadataKey[] = "x-isms-on-behalf-of";
 // file line lists after the name:
 //   on-behalf-of       act for a principal named in kOnBehalfOfMetadataKey;
 //   check-permissions  ask about any principal's permissions;
-//   read-register      read the role register (people, appointments).
+//   read-register      read the role register (people, appointments);
+//   append-audit       append events to the audit log (every service that
+//                      delivers its outbox);
+//   read-audit         read the audit log for itself (e.g. a SIEM export),
+//                      where people need isms.audit.read.
 inline constexpr char kCapabilityOnBehalfOf[] = "on-behalf-of";
 inline constexpr char kCapabilityCheckPermissions[] = "check-permissions";
 inline constexpr char kCapabilityReadRegister[] = "read-register";
+inline constexpr char kCapabilityAppendAudit[] = "append-audit";
+inline constexpr char kCapabilityReadAudit[] = "read-audit";
+// Every capability above, in that order.
+const std::vector<absl::string_view>& KnownCapabilities();
 
 // Who is calling. `actor` is the identity the token belongs to; `principal`
 // is whom the call is for: the actor itself, or, for a service identity that

@@ -9,6 +9,28 @@ std::string UnaryCallRunner::RequestIdFrom(const grpc::CallbackServerContext& co
   return ::isms::RequestIdFrom(context.client_metadata());
 }
 
+absl::Status UnaryCallRunner::Start(grpc::CallbackServerContext& context,
+                                    absl::string_view method, CallInfo* info) {
+  *info = CallInfo{Caller{}, RequestIdFrom(context), method, options_.limiter};
+  context.AddInitialMetadata(kRequestIdMetadataKey, info->request_id);
+  absl::Status status = Admit(context, info);
+  if (status.code() == absl::StatusCode::kPermissionDenied && options_.recorder != nullptr &&
+      !info->caller.actor.empty()) {
+    options_.recorder->RecordRefusal(*info, status);
+  }
+  return status;
+}
+
+void UnaryCallRunner::End(grpc::CallbackServerContext& context, const CallInfo& info,
+                          const absl::Status& status, absl::Time start) {
+  if (status.code() == absl::StatusCode::kUnauthenticated && options_.unauthenticated != nullptr) {
+    options_.unauthenticated->Record(context.peer());
+  } else {
+    logger_.LogCall(info.method, StatusCodeName(status.code()), absl::Now() - start,
+                    info.caller.actor, info.caller.principal, info.request_id, status.message());
+  }
+}
+
 absl::Status UnaryCallRunner::Admit(grpc::CallbackServerContext& context, CallInfo* info) const {
   absl::StatusOr<Caller> caller =
       AuthenticateMetadata(authenticator_, context.client_metadata(), &info->caller);

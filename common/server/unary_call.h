@@ -88,25 +88,23 @@ class UnaryCallRunner {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, absl::string_view method,
                                 Handler&& handler) {
     const absl::Time start = absl::Now();
-    CallInfo info{Caller{}, RequestIdFrom(*context), method, options_.limiter};
-    context->AddInitialMetadata(kRequestIdMetadataKey, info.request_id);
-    absl::Status status = Admit(*context, &info);
-    if (status.code() == absl::StatusCode::kPermissionDenied && options_.recorder != nullptr &&
-        !info.caller.actor.empty()) {
-      options_.recorder->RecordRefusal(info, status);
-    }
+    CallInfo info;
+    absl::Status status = Start(*context, method, &info);
     if (status.ok()) status = std::forward<Handler>(handler)(static_cast<const CallInfo&>(info));
-    if (status.code() == absl::StatusCode::kUnauthenticated &&
-        options_.unauthenticated != nullptr) {
-      options_.unauthenticated->Record(context->peer());
-    } else {
-      logger_.LogCall(method, StatusCodeName(status.code()), absl::Now() - start, info.caller.actor,
-                      info.caller.principal, info.request_id, status.message());
-    }
+    End(*context, info, status, start);
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   }
+
+  // The two halves of Run, for a streaming method that runs its own
+  // reactor. Start takes or makes the request id (echoed in initial
+  // metadata), then authenticates and admits the caller, filling `info`;
+  // End writes the call's log line (or tallies an UNAUTHENTICATED one).
+  absl::Status Start(grpc::CallbackServerContext& context, absl::string_view method,
+                     CallInfo* info);
+  void End(grpc::CallbackServerContext& context, const CallInfo& info, const absl::Status& status,
+           absl::Time start);
 
  private:
   static std::string RequestIdFrom(const grpc::CallbackServerContext& context);

@@ -67,6 +67,12 @@ void MerkleTree::AppendLeafHash(std::string leaf_hash) {
   }
 }
 
+void MerkleTree::Truncate(uint64_t tree_size) {
+  // Level h keeps the complete subtrees of 2^h leaves that lie within the
+  // first tree_size leaves.
+  for (size_t h = 0; h < levels_.size(); ++h) levels_[h].resize(tree_size >> h);
+}
+
 std::string MerkleTree::SubtreeHash(uint64_t start, uint64_t count) const {
   if (IsPowerOfTwo(count)) return levels_[Log2(count)][start >> Log2(count)];
   const uint64_t k = SplitPoint(count);

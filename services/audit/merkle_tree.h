@@ -31,6 +31,9 @@ class MerkleTree {
  public:
   // Appends a leaf by its hash (LeafHash of the leaf's bytes).
   void AppendLeafHash(std::string leaf_hash);
+  // Forgets every leaf from `tree_size` on (an append whose commit failed).
+  // REQUIRES: tree_size <= size().
+  void Truncate(uint64_t tree_size);
   uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
   const std::string& leaf_hash(uint64_t index) const { return levels_[0][index]; }
 

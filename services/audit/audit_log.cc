@@ -1,0 +1,403 @@
+#include "services/audit/audit_log.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "common/api/page_token.h"
+#include "common/auth/sha256.h"
+#include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace isms::audit {
+namespace {
+
+std::string Canonical(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }  // The streams hand back their unused buffer as they close.
+  return bytes;
+}
+
+bool IsEventIdCharacter(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
+         c == '-';
+}
+
+absl::Status ValidateEvent(const v1::AuditEvent& event, int position) {
+  const std::string field = absl::StrCat("events[", position, "]");
+  if (event.event_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".event_id: required"));
+  }
+  if (event.event_id().size() > kMaxEventIdLength ||
+      !std::all_of(event.event_id().begin(), event.event_id().end(), IsEventIdCharacter)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".event_id: at most ", kMaxEventIdLength,
+                     " characters of [A-Za-z0-9._:-]"));
+  }
+  if (event.ByteSizeLong() > kMaxEventBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": larger than ", kMaxEventBytes, " bytes encoded"));
+  }
+  if (event.has_occur_time() && !IsValidTimestamp(event.occur_time())) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".occur_time: not a valid timestamp"));
+  }
+  if (!v1::Outcome_IsValid(event.outcome())) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".outcome: unknown value"));
+  }
+  return absl::OkStatus();
+}
+
+v1::SignedTreeHead SignedHeadProto(const TreeHead& head, std::string signature) {
+  v1::SignedTreeHead proto;
+  proto.set_tree_size(head.tree_size);
+  proto.set_root_hash(head.root_hash);
+  *proto.mutable_timestamp() = ToProto(head.timestamp);
+  proto.set_signature(std::move(signature));
+  return proto;
+}
+
+}  // namespace
+
+std::string EncodeLeaf(const v1::LoggedEvent& logged) { return Canonical(logged); }
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store,
+                                                         const TreeHeadSigner& signer,
+                                                         const Clock& clock) {
+  std::unique_ptr<AuditLog> log(new AuditLog(store, signer, clock));
+  absl::MutexLock lock(&log->mu_);
+  ISMS_RETURN_IF_ERROR(
+      store.ForEachLeafHash([&](std::string hash) { log->tree_.AppendLeafHash(std::move(hash)); }));
+  ISMS_ASSIGN_OR_RETURN(auto latest, store.LatestHead());
+  if (!latest.has_value()) {
+    if (log->tree_.size() != 0) {
+      return absl::DataLossError("the log holds events but no signed tree head");
+    }
+    TreeHead empty{0, EmptyRoot(), absl::FromUnixMillis(absl::ToUnixMillis(clock.Now()))};
+    ISMS_RETURN_IF_ERROR(log->SignHead(empty));
+    return log;
+  }
+  const auto& [head, signature] = *latest;
+  if (head.tree_size > log->tree_.size()) {
+    return absl::DataLossError(absl::StrCat("the signed tree head covers ", head.tree_size,
+                                            " events but only ", log->tree_.size(),
+                                            " are stored: events were removed"));
+  }
+  ISMS_ASSIGN_OR_RETURN(std::string root, log->tree_.RootAt(head.tree_size));
+  if (root != head.root_hash) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored leaf hashes do not give the root of the signed tree head at size ",
+        head.tree_size, ": the log was changed behind the service's back"));
+  }
+  log->head_ = SignedHeadProto(head, signature);
+  log->last_integrated_ = head.timestamp + absl::Milliseconds(1);
+  if (log->tree_.size() != head.tree_size) {
+    // Cannot happen (heads commit with their events); sign what is stored.
+    TreeHead now{log->tree_.size(), *log->tree_.RootAt(log->tree_.size()),
+                 absl::FromUnixMillis(absl::ToUnixMillis(clock.Now()))};
+    ISMS_RETURN_IF_ERROR(log->SignHead(now));
+  }
+  return log;
+}
+
+absl::Status AuditLog::SignHead(const TreeHead& head) {
+  ISMS_ASSIGN_OR_RETURN(std::string signature, signer_.Sign(head));
+  head_ = SignedHeadProto(head, std::move(signature));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::AppendEventsResponse> AuditLog::Append(
+    absl::string_view submitter, const google::protobuf::RepeatedPtrField<v1::AuditEvent>& events) {
+  if (events.empty()) return absl::InvalidArgumentError("events: at least one required");
+  if (events.size() > kMaxEventsPerAppend) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("events: at most ", kMaxEventsPerAppend, " per call, got ", events.size()));
+  }
+  for (int i = 0; i < events.size(); ++i) ISMS_RETURN_IF_ERROR(ValidateEvent(events[i], i));
+
+  absl::MutexLock lock(&mu_);
+  const uint64_t first_new = tree_.size();
+  absl::Time integrated = std::max(clock_.Now(), last_integrated_);
+  v1::AppendEventsResponse response;
+  std::vector<StoredEvent> stored;
+  // Event ids new in this batch, with their index and digest.
+  absl::flat_hash_map<std::string, std::pair<uint64_t, std::string>> batch_ids;
+  for (int i = 0; i < events.size(); ++i) {
+    const v1::AuditEvent& event = events[i];
+    std::string digest = Sha256Hex(Canonical(event));
+    std::optional<std::pair<uint64_t, std::string>> earlier;
+    if (auto in_batch = batch_ids.find(event.event_id()); in_batch != batch_ids.end()) {
+      earlier = in_batch->second;
+    } else {
+      ISMS_ASSIGN_OR_RETURN(auto existing, store_.Find(submitter, event.event_id()));
+      if (existing.has_value()) earlier = std::make_pair(existing->index, existing->content_digest);
+    }
+    if (earlier.has_value()) {
+      if (earlier->second != digest) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "events[", i, "].event_id: ", event.event_id(), " is in the log (index ",
+            earlier->first, ") with other content"));
+      }
+      response.add_indexes(earlier->first);
+      continue;
+    }
+    StoredEvent row;
+    row.index = first_new + stored.size();
+    row.submitter = std::string(submitter);
+    row.event_id = event.event_id();
+    row.content_digest = digest;
+    row.integrated_time = integrated;
+    row.actor = event.actor();
+    row.principal = event.principal();
+    row.resource = event.resource();
+    row.method = event.method();
+    row.outcome = event.outcome();
+    v1::LoggedEvent logged;
+    logged.set_index(row.index);
+    *logged.mutable_integrated_time() = ToProto(integrated);
+    logged.set_submitter(row.submitter);
+    *logged.mutable_event() = event;
+    row.leaf = EncodeLeaf(logged);
+    row.leaf_hash = LeafHash(row.leaf);
+    batch_ids.emplace(event.event_id(), std::make_pair(row.index, digest));
+    response.add_indexes(row.index);
+    stored.push_back(std::move(row));
+  }
+  if (stored.empty()) {
+    *response.mutable_tree_head() = head_;
+    return response;
+  }
+  for (const StoredEvent& row : stored) tree_.AppendLeafHash(row.leaf_hash);
+  TreeHead head{tree_.size(), *tree_.RootAt(tree_.size()),
+                absl::FromUnixMillis(absl::ToUnixMillis(integrated))};
+  absl::StatusOr<std::string> signature = signer_.Sign(head);
+  absl::Status committed =
+      signature.ok() ? store_.Append(stored, head, *signature) : signature.status();
+  if (!committed.ok()) {
+    tree_.Truncate(first_new);
+    return committed;
+  }
+  head_ = SignedHeadProto(head, *std::move(signature));
+  last_integrated_ = integrated;
+  *response.mutable_tree_head() = head_;
+  return response;
+}
+
+v1::SignedTreeHead AuditLog::LatestHead() {
+  absl::ReaderMutexLock lock(&mu_);
+  return head_;
+}
+
+uint64_t AuditLog::size() {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_.size();
+}
+
+absl::StatusOr<std::pair<uint64_t, uint64_t>> AuditLog::Range(uint64_t start, uint64_t end) {
+  const uint64_t log_size = size();
+  if (end == 0) end = log_size;
+  if (end > log_size) {
+    return absl::OutOfRangeError(
+        absl::StrCat("end_index: ", end, " is beyond the log's size ", log_size));
+  }
+  if (start > end) {
+    return absl::OutOfRangeError(
+        absl::StrCat("start_index: ", start, " is after end_index ", end));
+  }
+  return std::make_pair(start, end);
+}
+
+absl::StatusOr<v1::InclusionProof> AuditLog::InclusionProof(
+    const v1::GetInclusionProofRequest& request) {
+  uint64_t index = 0;
+  if (request.leaf_case() == v1::GetInclusionProofRequest::kIndex) {
+    index = request.index();
+  } else if (request.leaf_case() == v1::GetInclusionProofRequest::kLeafHash) {
+    if (request.leaf_hash().size() != 32) {
+      return absl::InvalidArgumentError("leaf_hash: must be 32 bytes (SHA-256)");
+    }
+    absl::MutexLock lock(&mu_);
+    ISMS_ASSIGN_OR_RETURN(std::optional<uint64_t> found, store_.IndexOfLeafHash(request.leaf_hash()));
+    if (!found.has_value() || *found >= tree_.size() || tree_.leaf_hash(*found) != request.leaf_hash()) {
+      return absl::NotFoundError("leaf_hash: no event in the log has this leaf hash");
+    }
+    index = *found;
+  } else {
+    return absl::InvalidArgumentError("leaf: give index or leaf_hash");
+  }
+  absl::ReaderMutexLock lock(&mu_);
+  const uint64_t tree_size = request.tree_size() == 0 ? tree_.size() : request.tree_size();
+  if (tree_size > tree_.size()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("tree_size: ", tree_size, " is beyond the log's size ", tree_.size()));
+  }
+  if (index >= tree_size) {
+    return absl::OutOfRangeError(
+        absl::StrCat("index: ", index, " is not in a tree of size ", tree_size));
+  }
+  ISMS_ASSIGN_OR_RETURN(std::vector<std::string> hashes, tree_.InclusionProof(index, tree_size));
+  v1::InclusionProof proof;
+  proof.set_index(index);
+  proof.set_tree_size(tree_size);
+  proof.set_leaf_hash(tree_.leaf_hash(index));
+  for (std::string& hash : hashes) proof.add_hashes(std::move(hash));
+  return proof;
+}
+
+absl::StatusOr<v1::ConsistencyProof> AuditLog::ConsistencyProof(
+    const v1::GetConsistencyProofRequest& request) {
+  absl::ReaderMutexLock lock(&mu_);
+  const uint64_t second = request.second_size() == 0 ? tree_.size() : request.second_size();
+  if (second > tree_.size()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("second_size: ", second, " is beyond the log's size ", tree_.size()));
+  }
+  if (request.first_size() == 0) {
+    return absl::InvalidArgumentError("first_size: must be at least 1");
+  }
+  if (request.first_size() > second) {
+    return absl::OutOfRangeError(absl::StrCat("first_size: ", request.first_size(),
+                                              " is larger than second_size ", second));
+  }
+  ISMS_ASSIGN_OR_RETURN(std::vector<std::string> hashes,
+                        tree_.ConsistencyProof(request.first_size(), second));
+  v1::ConsistencyProof proof;
+  proof.set_first_size(request.first_size());
+  proof.set_second_size(second);
+  for (std::string& hash : hashes) proof.add_hashes(std::move(hash));
+  return proof;
+}
+
+absl::StatusOr<v1::LogEntry> AuditLog::CheckedEntry(const StoredEvent& stored) const {
+  if (stored.index >= tree_.size() || LeafHash(stored.leaf) != tree_.leaf_hash(stored.index)) {
+    return absl::DataLossError(absl::StrCat(
+        "event ", stored.index, " in storage does not match the log's leaf hash: it was changed "
+        "behind the service's back (VerifyLog reports every such index)"));
+  }
+  v1::LogEntry entry;
+  entry.set_leaf(stored.leaf);
+  if (!entry.mutable_logged()->ParseFromString(stored.leaf)) {
+    return absl::DataLossError(absl::StrCat("event ", stored.index, " is unreadable"));
+  }
+  return entry;
+}
+
+absl::StatusOr<std::vector<v1::LogEntry>> AuditLog::ReadRange(uint64_t start, uint64_t end) {
+  end = std::min(end, start + kReadChunk);
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, store_.ReadRange(start, end));
+  std::vector<v1::LogEntry> entries;
+  uint64_t expected = start;
+  for (const StoredEvent& event : stored) {
+    if (event.index != expected) break;
+    ISMS_ASSIGN_OR_RETURN(v1::LogEntry entry, CheckedEntry(event));
+    entries.push_back(std::move(entry));
+    ++expected;
+  }
+  if (expected != end) {
+    return absl::DataLossError(absl::StrCat("event ", expected, " is missing from storage"));
+  }
+  return entries;
+}
+
+absl::StatusOr<v1::VerifyLogResponse> AuditLog::Verify(uint64_t start, uint64_t end) {
+  v1::VerifyLogResponse response;
+  response.set_intact(true);
+  for (uint64_t chunk = start; chunk < end; chunk += kReadChunk) {
+    const uint64_t chunk_end = std::min(end, chunk + kReadChunk);
+    absl::MutexLock lock(&mu_);
+    ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, store_.ReadRange(chunk, chunk_end));
+    uint64_t expected = chunk;
+    for (const StoredEvent& event : stored) {
+      // A missing index or a leaf that does not hash to the tree's leaf.
+      const bool matches = event.index == expected &&
+                           LeafHash(event.leaf) == tree_.leaf_hash(event.index);
+      if (!matches) {
+        response.set_intact(false);
+        response.set_first_mismatch_index(expected);
+        return response;
+      }
+      ++expected;
+      response.set_checked(response.checked() + 1);
+    }
+    if (expected != chunk_end) {
+      response.set_intact(false);
+      response.set_first_mismatch_index(expected);
+      return response;
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<v1::QueryEventsResponse> AuditLog::Query(const v1::QueryEventsRequest& request) {
+  ISMS_ASSIGN_OR_RETURN(const int page_size, EffectivePageSize(request.page_size()));
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"actor", &request.actor()},
+                                     {"principal", &request.principal()},
+                                     {"resource", &request.resource()},
+                                     {"method", &request.method()}}) {
+    if (value->size() > kMaxFilterLength) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": at most ", kMaxFilterLength, " characters"));
+    }
+  }
+  if (!v1::Outcome_IsValid(request.outcome())) {
+    return absl::InvalidArgumentError("outcome: unknown value");
+  }
+  EventFilter filter;
+  filter.actor = request.actor();
+  filter.principal = request.principal();
+  filter.resource = request.resource();
+  filter.include_sub_resources = request.include_sub_resources();
+  filter.method = request.method();
+  filter.outcome = request.outcome();
+  filter.newest_first = request.newest_first();
+  if (request.has_start_time()) {
+    if (!IsValidTimestamp(request.start_time())) {
+      return absl::InvalidArgumentError("start_time: not a valid timestamp");
+    }
+    filter.start_time = FromProto(request.start_time());
+  }
+  if (request.has_end_time()) {
+    if (!IsValidTimestamp(request.end_time())) {
+      return absl::InvalidArgumentError("end_time: not a valid timestamp");
+    }
+    filter.end_time = FromProto(request.end_time());
+  }
+  if (filter.start_time.has_value() && filter.end_time.has_value() &&
+      *filter.start_time > *filter.end_time) {
+    return absl::InvalidArgumentError("end_time: before start_time");
+  }
+  // The token is bound to every filter, so it cannot be replayed with others.
+  v1::QueryEventsRequest fingerprint = request;
+  fingerprint.clear_page_token();
+  fingerprint.clear_page_size();
+  const std::string filter_fingerprint = Canonical(fingerprint);
+  ISMS_ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), filter_fingerprint));
+  if (!after.empty()) {
+    uint64_t index = 0;
+    if (!absl::SimpleAtoi(after, &index)) return absl::InvalidArgumentError("page_token: malformed");
+    filter.after_index = index;
+  }
+  absl::MutexLock lock(&mu_);
+  // One more than the page, to know whether another page follows.
+  ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, store_.Query(filter, page_size + 1));
+  v1::QueryEventsResponse response;
+  for (size_t i = 0; i < stored.size() && i < static_cast<size_t>(page_size); ++i) {
+    ISMS_ASSIGN_OR_RETURN(*response.add_entries(), CheckedEntry(stored[i]));
+  }
+  if (stored.size() > static_cast<size_t>(page_size)) {
+    response.set_next_page_token(
+        EncodePageToken(absl::StrCat(stored[page_size - 1].index), filter_fingerprint));
+  }
+  return response;
+}
+
+}  // namespace isms::audit

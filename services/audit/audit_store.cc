@@ -1,0 +1,232 @@
+#include "services/audit/audit_store.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+
+namespace isms::audit {
+namespace {
+
+// Version 1. The unique (submitter, event_id) key makes a resent event find
+// its first copy; it is per submitter so that one service cannot take
+// another's event ids first and block its delivery.
+const char kEventsSchema[] =
+    "CREATE TABLE events ("
+    "  idx INTEGER PRIMARY KEY,"
+    "  submitter TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  content_digest BLOB NOT NULL,"
+    "  leaf BLOB NOT NULL,"
+    "  leaf_hash BLOB NOT NULL,"
+    "  integrated_us INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  principal TEXT NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  outcome INTEGER NOT NULL,"
+    "  UNIQUE (submitter, event_id));"
+    "CREATE INDEX events_by_leaf_hash ON events (leaf_hash);"
+    "CREATE INDEX events_by_actor ON events (actor, idx);"
+    "CREATE INDEX events_by_principal ON events (principal, idx);"
+    "CREATE INDEX events_by_resource ON events (resource, idx);"
+    "CREATE INDEX events_by_method ON events (method, idx);"
+    "CREATE INDEX events_by_time ON events (integrated_us);"
+    "CREATE TABLE tree_heads ("
+    "  tree_size INTEGER PRIMARY KEY,"
+    "  root_hash BLOB NOT NULL,"
+    "  timestamp_ms INTEGER NOT NULL,"
+    "  signature BLOB NOT NULL)";
+
+constexpr char kEventColumns[] =
+    "idx, submitter, event_id, content_digest, leaf, leaf_hash, integrated_us, actor, principal, "
+    "resource, method, outcome";
+
+StoredEvent EventFromRow(const SqliteStatement& row) {
+  StoredEvent event;
+  event.index = static_cast<uint64_t>(row.ColumnInt64(0));
+  event.submitter = row.ColumnText(1);
+  event.event_id = row.ColumnText(2);
+  event.content_digest = row.ColumnText(3);
+  event.leaf = row.ColumnText(4);
+  event.leaf_hash = row.ColumnText(5);
+  event.integrated_time = absl::FromUnixMicros(row.ColumnInt64(6));
+  event.actor = row.ColumnText(7);
+  event.principal = row.ColumnText(8);
+  event.resource = row.ColumnText(9);
+  event.method = row.ColumnText(10);
+  event.outcome = static_cast<int>(row.ColumnInt64(11));
+  return event;
+}
+
+absl::StatusOr<std::vector<StoredEvent>> ReadEvents(SqliteStatement& select) {
+  std::vector<StoredEvent> events;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return events;
+    events.push_back(EventFromRow(select));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path,
+                                                                         SqliteInit init) {
+  ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path, init));
+  ISMS_RETURN_IF_ERROR(db->Migrate({kEventsSchema}));
+  return std::unique_ptr<SqliteAuditStore>(new SqliteAuditStore(std::move(db)));
+}
+
+absl::Status SqliteAuditStore::ForEachLeafHash(
+    const std::function<void(std::string)>& leaf_hash) {
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare("SELECT idx, leaf_hash FROM events ORDER BY idx"));
+  uint64_t expected = 0;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return absl::OkStatus();
+    const int64_t index = select.ColumnInt64(0);
+    if (index < 0 || static_cast<uint64_t>(index) != expected) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the log has no event at index ", expected, " (next stored: ", index, ")"));
+    }
+    ++expected;
+    leaf_hash(select.ColumnText(1));
+  }
+}
+
+absl::StatusOr<std::optional<std::pair<TreeHead, std::string>>> SqliteAuditStore::LatestHead() {
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare("SELECT tree_size, root_hash, timestamp_ms, signature "
+                                     "FROM tree_heads ORDER BY tree_size DESC LIMIT 1"));
+  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+  if (!has_row) return std::nullopt;
+  TreeHead head;
+  head.tree_size = static_cast<uint64_t>(select.ColumnInt64(0));
+  head.root_hash = select.ColumnText(1);
+  head.timestamp = absl::FromUnixMillis(select.ColumnInt64(2));
+  return std::make_pair(std::move(head), select.ColumnText(3));
+}
+
+absl::StatusOr<std::optional<SqliteAuditStore::Existing>> SqliteAuditStore::Find(
+    absl::string_view submitter, absl::string_view event_id) {
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare("SELECT idx, content_digest FROM events WHERE submitter = ? AND event_id = ?"));
+  select.Bind(1, submitter).Bind(2, event_id);
+  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+  if (!has_row) return std::nullopt;
+  return Existing{static_cast<uint64_t>(select.ColumnInt64(0)), select.ColumnText(1)};
+}
+
+absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, const TreeHead& head,
+                                      absl::string_view signature) {
+  return db_->InTransaction([&]() -> absl::Status {
+    ISMS_ASSIGN_OR_RETURN(
+        SqliteStatement insert,
+        db_->Prepare(absl::StrCat("INSERT INTO events (", kEventColumns,
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+    for (const StoredEvent& event : events) {
+      insert.Bind(1, static_cast<int64_t>(event.index))
+          .Bind(2, event.submitter)
+          .Bind(3, event.event_id)
+          .BindBlob(4, event.content_digest)
+          .BindBlob(5, event.leaf)
+          .BindBlob(6, event.leaf_hash)
+          .Bind(7, absl::ToUnixMicros(event.integrated_time))
+          .Bind(8, event.actor)
+          .Bind(9, event.principal)
+          .Bind(10, event.resource)
+          .Bind(11, event.method)
+          .Bind(12, static_cast<int64_t>(event.outcome));
+      ISMS_RETURN_IF_ERROR(insert.Run());
+    }
+    ISMS_ASSIGN_OR_RETURN(
+        SqliteStatement insert_head,
+        db_->Prepare("INSERT OR REPLACE INTO tree_heads (tree_size, root_hash, timestamp_ms, "
+                     "signature) VALUES (?, ?, ?, ?)"));
+    insert_head.Bind(1, static_cast<int64_t>(head.tree_size))
+        .BindBlob(2, head.root_hash)
+        .Bind(3, absl::ToUnixMillis(head.timestamp))
+        .BindBlob(4, signature);
+    return insert_head.Run();
+  });
+}
+
+absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::ReadRange(uint64_t start, uint64_t end) {
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare(absl::StrCat("SELECT ", kEventColumns,
+                                                  " FROM events WHERE idx >= ? AND idx < ? "
+                                                  "ORDER BY idx")));
+  select.Bind(1, static_cast<int64_t>(start)).Bind(2, static_cast<int64_t>(end));
+  return ReadEvents(select);
+}
+
+absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::Query(const EventFilter& filter,
+                                                                 int limit) {
+  std::string where = "1";
+  // Parameters in the order their placeholders appear.
+  std::vector<std::string> texts;
+  std::vector<int> text_positions;
+  std::vector<std::pair<int, int64_t>> numbers;
+  int next = 1;
+  auto text = [&](absl::string_view column_clause, const std::string& value) {
+    absl::StrAppend(&where, " AND ", column_clause);
+    texts.push_back(value);
+    text_positions.push_back(next++);
+  };
+  auto number = [&](absl::string_view column_clause, int64_t value) {
+    absl::StrAppend(&where, " AND ", column_clause);
+    numbers.emplace_back(next++, value);
+  };
+  if (!filter.actor.empty()) text("actor = ?", filter.actor);
+  if (!filter.principal.empty()) text("principal = ?", filter.principal);
+  if (!filter.method.empty()) text("method = ?", filter.method);
+  if (!filter.resource.empty()) {
+    if (filter.include_sub_resources) {
+      // resource, or anything that starts with "resource/" ('0' follows '/').
+      absl::StrAppend(&where, " AND (resource = ? OR (resource >= ? AND resource < ?))");
+      for (const std::string& bound : {filter.resource, absl::StrCat(filter.resource, "/"),
+                                       absl::StrCat(filter.resource, "0")}) {
+        texts.push_back(bound);
+        text_positions.push_back(next++);
+      }
+    } else {
+      text("resource = ?", filter.resource);
+    }
+  }
+  if (filter.outcome != 0) number("outcome = ?", filter.outcome);
+  if (filter.start_time.has_value()) {
+    number("integrated_us >= ?", absl::ToUnixMicros(*filter.start_time));
+  }
+  if (filter.end_time.has_value()) {
+    number("integrated_us < ?", absl::ToUnixMicros(*filter.end_time));
+  }
+  if (filter.after_index.has_value()) {
+    number(filter.newest_first ? "idx < ?" : "idx > ?", static_cast<int64_t>(*filter.after_index));
+  }
+  const int limit_position = next;
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare(absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE ", where,
+                                " ORDER BY idx ", filter.newest_first ? "DESC" : "ASC",
+                                " LIMIT ?")));
+  select.Bind(limit_position, static_cast<int64_t>(limit));
+  for (size_t i = 0; i < texts.size(); ++i) select.Bind(text_positions[i], texts[i]);
+  for (const auto& [position, value] : numbers) select.Bind(position, value);
+  return ReadEvents(select);
+}
+
+absl::StatusOr<std::optional<uint64_t>> SqliteAuditStore::IndexOfLeafHash(
+    absl::string_view leaf_hash) {
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare("SELECT idx FROM events WHERE leaf_hash = ? ORDER BY idx LIMIT 1"));
+  select.BindBlob(1, leaf_hash);
+  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+  if (!has_row) return std::nullopt;
+  return static_cast<uint64_t>(select.ColumnInt64(0));
+}
+
+}  // namespace isms::audit

@@ -1,0 +1,99 @@
+#ifndef ISMS_SERVICES_AUDIT_AUDIT_STORE_H_
+#define ISMS_SERVICES_AUDIT_AUDIT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/storage/sqlite_database.h"
+#include "isms/audit/v1/audit_service.pb.h"
+#include "services/audit/tree_head.h"
+
+namespace isms::audit {
+
+// One event as the log stores it: the leaf bytes (the canonical encoding of
+// its LoggedEvent, see leaf_encoding.h), the leaf hash computed when it was
+// appended, and the columns queries filter on.
+struct StoredEvent {
+  uint64_t index = 0;
+  std::string submitter;
+  std::string event_id;
+  // SHA-256 of the AuditEvent's canonical encoding: a resent event_id is the
+  // same event only if this matches.
+  std::string content_digest;
+  std::string leaf;
+  std::string leaf_hash;
+  absl::Time integrated_time;
+  std::string actor;
+  std::string principal;
+  std::string resource;
+  std::string method;
+  int outcome = 0;
+};
+
+struct EventFilter {
+  std::string actor;
+  std::string principal;
+  std::string resource;
+  bool include_sub_resources = false;
+  std::string method;
+  int outcome = 0;  // 0: any.
+  std::optional<absl::Time> start_time;
+  std::optional<absl::Time> end_time;
+  bool newest_first = false;
+  // Continue after this index (exclusive), in the query's direction.
+  std::optional<uint64_t> after_index;
+};
+
+// The audit log's durable storage on SQLite: the events, one row each keyed
+// by log index, and every signed tree head the log has issued. The leaf hash
+// stored beside each event is what the in-memory tree is rebuilt from at
+// start; the leaf bytes are rehashed by verification to find an event
+// changed behind the service's back.
+//
+// Not thread-safe: AuditLog serializes every use.
+class SqliteAuditStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(const std::string& path,
+                                                                SqliteInit init);
+
+  // Calls `leaf_hash` for every stored event in index order; FailedPrecondition
+  // (naming the index) if the indexes are not 0, 1, 2, ... with no gap.
+  absl::Status ForEachLeafHash(const std::function<void(std::string)>& leaf_hash);
+  // The most recent signed tree head, if any.
+  absl::StatusOr<std::optional<std::pair<TreeHead, std::string>>> LatestHead();
+
+  // Indexes of events already in the log for (submitter, event_id), with
+  // their content digests.
+  struct Existing {
+    uint64_t index;
+    std::string content_digest;
+  };
+  absl::StatusOr<std::optional<Existing>> Find(absl::string_view submitter,
+                                               absl::string_view event_id);
+
+  // Appends `events` and the head that covers them in one durable
+  // transaction.
+  absl::Status Append(const std::vector<StoredEvent>& events, const TreeHead& head,
+                      absl::string_view signature);
+
+  // Events [start, end) in index order (leaf and leaf hash filled).
+  absl::StatusOr<std::vector<StoredEvent>> ReadRange(uint64_t start, uint64_t end);
+  // Up to `limit` events matching `filter`, in its direction.
+  absl::StatusOr<std::vector<StoredEvent>> Query(const EventFilter& filter, int limit);
+  // The index of the event whose stored leaf hash is `leaf_hash`.
+  absl::StatusOr<std::optional<uint64_t>> IndexOfLeafHash(absl::string_view leaf_hash);
+
+ private:
+  explicit SqliteAuditStore(std::unique_ptr<SqliteDatabase> db) : db_(std::move(db)) {}
+  std::unique_ptr<SqliteDatabase> db_;
+};
+
+}  // namespace isms::audit
+
+#endif  // ISMS_SERVICES_AUDIT_AUDIT_STORE_H_

@@ -1,0 +1,197 @@
+// The audit service binary: flags, signing key, storage, then serve.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/authenticator.h"
+#include "common/authz/permission_client.h"
+#include "common/ratelimit/rate_limiter.h"
+#include "common/server/attempt_tally.h"
+#include "common/server/logger.h"
+#include "common/server/server_flags.h"
+#include "common/server/server_runner.h"
+#include "common/server/unary_call.h"
+#include "common/storage/data_dir_lock.h"
+#include "common/time/clock.h"
+#include "services/audit/audit_grpc_service.h"
+#include "services/audit/audit_log.h"
+#include "services/audit/audit_store.h"
+#include "services/audit/tree_head.h"
+
+ABSL_FLAG(std::string, signing_key_file, "",
+          "Ed25519 private key (PEM, `openssl genpkey -algorithm ed25519`) that signs tree heads");
+ABSL_FLAG(std::string, public_key_file, "",
+          "if set, the public half of the signing key is written here (PEM) for verifiers");
+ABSL_FLAG(bool, init, false,
+          "create a fresh log if data_dir has none; without it the service refuses to start on "
+          "a missing or empty database. Ignored once initialised");
+ABSL_FLAG(std::string, role_service_address, "",
+          "the role service that answers permission checks; without it every read of the "
+          "trail by a person is refused UNAVAILABLE");
+ABSL_FLAG(std::string, role_service_token_file, "",
+          "this service's token for the role service (its identity there needs "
+          "check-permissions)");
+ABSL_FLAG(std::string, role_service_tls_ca_file, "", "CA to verify the role service (TLS)");
+ABSL_FLAG(std::string, role_service_tls_cert_file, "",
+          "client certificate presented to the role service (mutual TLS)");
+ABSL_FLAG(std::string, role_service_tls_key_file, "", "key of --role_service_tls_cert_file");
+
+namespace {
+
+int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& status) {
+  logger.Log(isms::LogLevel::kError, what, {{"error", status.ToString()}});
+  return 1;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// Writes `contents` to `path` through a temporary file and a rename, so a
+// reader never sees half a key.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << contents;
+    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", temporary));
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", error.message()));
+  return absl::OkStatus();
+}
+
+std::unique_ptr<isms::PermissionClient> PermissionsFromFlags(isms::Logger& logger,
+                                                             absl::Status* status) {
+  isms::PeerConfig role;
+  role.address = absl::GetFlag(FLAGS_role_service_address);
+  if (role.address.empty()) {
+    logger.Log(isms::LogLevel::kWarning,
+               "no --role_service_address: reads of the trail by people are refused");
+    return std::make_unique<isms::UnconfiguredPermissionClient>();
+  }
+  role.token_file = absl::GetFlag(FLAGS_role_service_token_file);
+  role.tls_ca_file = absl::GetFlag(FLAGS_role_service_tls_ca_file);
+  role.tls_cert_file = absl::GetFlag(FLAGS_role_service_tls_cert_file);
+  role.tls_key_file = absl::GetFlag(FLAGS_role_service_tls_key_file);
+  absl::StatusOr<std::unique_ptr<isms::PeerChannel>> channel = isms::PeerChannel::Connect(role);
+  if (!channel.ok()) {
+    *status = channel.status();
+    return nullptr;
+  }
+  return std::make_unique<isms::RolePermissionClient>(*std::move(channel));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  isms::BlockShutdownSignals();
+  signal(SIGXFSZ, SIG_IGN);  // A file size limit is storage full, not death.
+  isms::ParseFlagsWithEnvironment(argc, argv);
+
+  absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  isms::Logger logger(stderr, level.ok() ? *level : isms::LogLevel::kInfo);
+  if (!level.ok()) return Fail(logger, "bad flag", level.status());
+
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  if (token_file.empty()) {
+    return Fail(logger, "bad flag", absl::InvalidArgumentError("token_file: required"));
+  }
+  auto authenticator = isms::Authenticator::FromFile(token_file);
+  if (!authenticator.ok()) return Fail(logger, "cannot load tokens", authenticator.status());
+
+  const std::string key_file = absl::GetFlag(FLAGS_signing_key_file);
+  if (key_file.empty()) {
+    return Fail(logger, "bad flag", absl::InvalidArgumentError("signing_key_file: required"));
+  }
+  absl::StatusOr<std::string> key_pem = ReadFile(key_file);
+  if (!key_pem.ok()) return Fail(logger, "cannot read signing key", key_pem.status());
+  auto signer = isms::audit::TreeHeadSigner::FromPrivateKeyPem(*key_pem);
+  if (!signer.ok()) return Fail(logger, "bad signing key", signer.status());
+  const std::string public_key_file = absl::GetFlag(FLAGS_public_key_file);
+  if (!public_key_file.empty()) {
+    absl::Status written = WriteFileAtomically(public_key_file, (*signer)->public_key_pem());
+    if (!written.ok()) return Fail(logger, "cannot write public key", written);
+  }
+
+  absl::Status permissions_status;
+  std::unique_ptr<isms::PermissionClient> permissions =
+      PermissionsFromFlags(logger, &permissions_status);
+  if (permissions == nullptr) return Fail(logger, "bad role service flags", permissions_status);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return Fail(logger, "cannot create data_dir", absl::UnavailableError(error.message()));
+  }
+  auto lock = isms::DataDirLock::Acquire(data_dir);
+  if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
+  auto store = isms::audit::SqliteAuditStore::Open(
+      absl::StrCat(data_dir, "/audit.db"),
+      absl::GetFlag(FLAGS_init) ? isms::SqliteInit::kCreateIfEmpty
+                                : isms::SqliteInit::kRequireInitialised);
+  if (!store.ok()) return Fail(logger, "cannot open storage", store.status());
+  isms::SystemClock clock;
+  auto log = isms::audit::AuditLog::Open(**store, **signer, clock);
+  if (!log.ok()) return Fail(logger, "cannot load the log", log.status());
+  logger.Log(isms::LogLevel::kInfo, "log loaded", {{"tree_size", absl::StrCat((*log)->size())}});
+
+  // Appends are not rate-limited as writes (a service delivering a backlog
+  // must not be throttled into falling behind); refusals are, for their
+  // audit events.
+  isms::RateLimits rate_limits;
+  rate_limits.refusal_audits = {absl::GetFlag(FLAGS_refusal_audit_rate),
+                                absl::GetFlag(FLAGS_refusal_audit_burst)};
+  if (rate_limits.refusal_audits.per_second <= 0 || rate_limits.refusal_audits.burst < 1) {
+    return Fail(logger, "bad flag",
+                absl::InvalidArgumentError("refusal audit rate must be positive, burst >= 1"));
+  }
+  isms::TokenBucketRateLimiter limiter(rate_limits, clock, logger);
+  isms::AttemptTally unauthenticated("unauthenticated calls", clock, logger);
+  isms::UnaryCallRunner::Options runner_options;
+  runner_options.limiter = &limiter;
+  runner_options.unauthenticated = &unauthenticated;
+  runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
+  if (runner_options.identity_from_certificate && absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
+    return Fail(logger, "bad flag",
+                absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
+  }
+  // The service records the runner's refusals itself; it exists only after
+  // the runner, so the runner reaches it through this forwarder.
+  struct Forwarder : isms::RefusalRecorder {
+    isms::RefusalRecorder* target = nullptr;
+    void RecordRefusal(const isms::CallInfo& call, const absl::Status& refusal) override {
+      if (target != nullptr) target->RecordRefusal(call, refusal);
+    }
+  } forwarder;
+  runner_options.recorder = &forwarder;
+  isms::UnaryCallRunner runner(**authenticator, logger, std::move(runner_options));
+  isms::audit::AuditGrpcService service(**log, *permissions, runner,
+                                        (*signer)->public_key_pem());
+  forwarder.target = &service;
+
+  isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
+  server_options.health_service_names = {isms::audit::v1::AuditService::service_full_name()};
+  server_options.on_reload = [&] {
+    absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
+    logger.Log(reloaded.ok() ? isms::LogLevel::kInfo : isms::LogLevel::kError,
+               reloaded.ok() ? "tokens reloaded" : "tokens not reloaded; keeping the old ones",
+               {{"file", token_file}, {"error", reloaded.ToString()}});
+  };
+  absl::Status served = isms::RunServer(server_options, {&service}, logger);
+  if (!served.ok()) return Fail(logger, "cannot serve", served);
+  return 0;
+}

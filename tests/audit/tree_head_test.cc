@@ -5,32 +5,14 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <memory>
 
 #include "services/audit/merkle_tree.h"
+#include "tests/audit/test_keys.h"
 
 namespace isms::audit {
 namespace {
-
-// A fresh private key of `type` (EVP_PKEY_ED25519, EVP_PKEY_RSA...) as PEM.
-std::string NewKeyPem(int type) {
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(type, nullptr);
-  EVP_PKEY* key = nullptr;
-  EVP_PKEY_keygen_init(ctx);
-  if (type == EVP_PKEY_RSA) EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 1024);
-  EVP_PKEY_keygen(ctx, &key);
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(length));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  EVP_PKEY_CTX_free(ctx);
-  return pem;
-}
 
 TreeHead Head(uint64_t size) {
   MerkleTree tree;

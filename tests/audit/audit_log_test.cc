@@ -1,0 +1,402 @@
+// The audit log on a real SQLite file: idempotent appends, bad input named by
+// field, queries and pagination, and tampering behind the service's back
+// found by verification, by reads and at start.
+
+#include "services/audit/audit_log.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/testing/server_process.h"
+#include "common/testing/status_matchers.h"
+#include "common/time/clock.h"
+#include "common/time/proto_time.h"
+#include "services/audit/audit_store.h"
+#include "services/audit/merkle_tree.h"
+#include "tests/audit/test_keys.h"
+
+namespace isms::audit {
+namespace {
+
+using ::isms::testing::IsOk;
+using ::isms::testing::StatusIs;
+using ::isms::testing::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Events = google::protobuf::RepeatedPtrField<v1::AuditEvent>;
+
+v1::AuditEvent Event(const std::string& id, const std::string& actor = "principals/alice",
+                     const std::string& resource = "roles/siro") {
+  v1::AuditEvent event;
+  event.set_event_id(id);
+  event.set_actor(actor);
+  event.set_principal(actor);
+  event.set_resource(resource);
+  event.set_method("/isms.role.v1.RoleService/UpdateRole");
+  event.set_outcome(v1::OUTCOME_SUCCEEDED);
+  event.set_description(absl::StrCat("change ", id));
+  return event;
+}
+
+Events Batch(std::initializer_list<v1::AuditEvent> events) {
+  Events batch;
+  for (const v1::AuditEvent& event : events) *batch.Add() = event;
+  return batch;
+}
+
+// Runs SQL on the log's file through its own connection: an edit made
+// behind the service's back.
+void EditBehindTheServicesBack(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = absl::StrCat(dir_.path(), "/audit.db");
+    signer_ = *TreeHeadSigner::FromPrivateKeyPem(NewKeyPem());
+    Reopen();
+  }
+
+  void Reopen() {
+    log_.reset();
+    store_.reset();
+    store_ = *SqliteAuditStore::Open(path_, SqliteInit::kCreateIfEmpty);
+    auto log = AuditLog::Open(*store_, *signer_, clock_);
+    ASSERT_THAT(log.status(), IsOk());
+    log_ = *std::move(log);
+  }
+
+  absl::Status Open() {
+    log_.reset();
+    store_.reset();
+    store_ = *SqliteAuditStore::Open(path_, SqliteInit::kCreateIfEmpty);
+    auto log = AuditLog::Open(*store_, *signer_, clock_);
+    if (log.ok()) log_ = *std::move(log);
+    return log.status();
+  }
+
+  std::vector<uint64_t> Append(const Events& events, const std::string& submitter = "services/role") {
+    auto appended = log_->Append(submitter, events);
+    EXPECT_THAT(appended.status(), IsOk());
+    if (!appended.ok()) return {};
+    return {appended->indexes().begin(), appended->indexes().end()};
+  }
+
+  void AppendMany(int count) {
+    for (int i = 0; i < count; ++i) Append(Batch({Event(absl::StrCat("bulk-", i))}));
+  }
+
+  TempDir dir_;
+  std::string path_;
+  FakeClock clock_{absl::FromUnixSeconds(1764000000)};
+  std::unique_ptr<TreeHeadSigner> signer_;
+  std::unique_ptr<SqliteAuditStore> store_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(AuditLogTest, AppendAssignsIndexesAndSignsTheHead) {
+  EXPECT_THAT(Append(Batch({Event("a"), Event("b")})), ElementsAre(0, 1));
+  EXPECT_THAT(Append(Batch({Event("c")})), ElementsAre(2));
+  const v1::SignedTreeHead head = log_->LatestHead();
+  EXPECT_EQ(head.tree_size(), 3u);
+  TreeHead plain{head.tree_size(), head.root_hash(),
+                 absl::FromUnixSeconds(head.timestamp().seconds()) +
+                     absl::Nanoseconds(head.timestamp().nanos())};
+  EXPECT_THAT(VerifyTreeHead(signer_->public_key_pem(), plain, head.signature()), IsOk());
+}
+
+TEST_F(AuditLogTest, TheLeafIsTheCanonicalEncodingOfTheLoggedEvent) {
+  Append(Batch({Event("a")}));
+  auto entries = log_->ReadRange(0, 1);
+  ASSERT_THAT(entries.status(), IsOk());
+  ASSERT_EQ(entries->size(), 1u);
+  const v1::LogEntry& entry = (*entries)[0];
+  EXPECT_EQ(entry.leaf(), EncodeLeaf(entry.logged()));
+  EXPECT_EQ(entry.logged().index(), 0u);
+  EXPECT_EQ(entry.logged().submitter(), "services/role");
+  EXPECT_EQ(entry.logged().event().event_id(), "a");
+  auto proof = log_->InclusionProof([] {
+    v1::GetInclusionProofRequest request;
+    request.set_index(0);
+    return request;
+  }());
+  ASSERT_THAT(proof.status(), IsOk());
+  EXPECT_EQ(proof->leaf_hash(), LeafHash(entry.leaf()));
+}
+
+TEST_F(AuditLogTest, AResentBatchAddsNothingAndAnswersTheSameIndexes) {
+  Append(Batch({Event("x")}));
+  EXPECT_THAT(Append(Batch({Event("a"), Event("b")})), ElementsAre(1, 2));
+  EXPECT_THAT(Append(Batch({Event("a"), Event("b"), Event("c")})), ElementsAre(1, 2, 3));
+  // The same id twice in one batch is one event.
+  EXPECT_THAT(Append(Batch({Event("d"), Event("d")})), ElementsAre(4, 4));
+  EXPECT_EQ(log_->size(), 5u);
+  // After a restart too.
+  Reopen();
+  EXPECT_THAT(Append(Batch({Event("a"), Event("d")})), ElementsAre(1, 4));
+  EXPECT_EQ(log_->size(), 5u);
+}
+
+TEST_F(AuditLogTest, AResentIdWithOtherContentIsRefusedAndAddsNothing) {
+  Append(Batch({Event("a")}));
+  v1::AuditEvent forged = Event("a");
+  forged.set_description("something else happened");
+  EXPECT_THAT(log_->Append("services/role", Batch({Event("b"), forged})).status(),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("events[1].event_id")));
+  EXPECT_EQ(log_->size(), 1u);
+}
+
+TEST_F(AuditLogTest, EventIdsArePerSubmitterSoNoServiceCanTakeAnothersFirst) {
+  // A service that appends an id another service will use blocks nothing.
+  EXPECT_THAT(Append(Batch({Event("shared")}), "services/rogue"), ElementsAre(0));
+  EXPECT_THAT(Append(Batch({Event("shared")}), "services/role"), ElementsAre(1));
+}
+
+TEST_F(AuditLogTest, BadBatchesAreRefusedNamingTheField) {
+  EXPECT_THAT(log_->Append("services/role", Events()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events")));
+  Events too_many;
+  for (int i = 0; i <= kMaxEventsPerAppend; ++i) *too_many.Add() = Event(absl::StrCat("e", i));
+  EXPECT_THAT(log_->Append("services/role", too_many).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at most 1000")));
+  EXPECT_THAT(log_->Append("services/role", Batch({Event("ok"), Event("")})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[1].event_id")));
+  EXPECT_THAT(log_->Append("services/role", Batch({Event("bad id/with slash")})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].event_id")));
+  EXPECT_THAT(log_->Append("services/role", Batch({Event(std::string(129, 'a'))})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("event_id")));
+  v1::AuditEvent huge = Event("huge");
+  huge.set_description(std::string(kMaxEventBytes, 'x'));
+  EXPECT_THAT(log_->Append("services/role", Batch({huge})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0]")));
+  v1::AuditEvent bad_time = Event("time");
+  bad_time.mutable_occur_time()->set_nanos(-1);
+  EXPECT_THAT(log_->Append("services/role", Batch({bad_time})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("occur_time")));
+  v1::AuditEvent bad_outcome = Event("outcome");
+  bad_outcome.set_outcome(static_cast<v1::Outcome>(99));
+  EXPECT_THAT(log_->Append("services/role", Batch({bad_outcome})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outcome")));
+  EXPECT_EQ(log_->size(), 0u);
+}
+
+TEST_F(AuditLogTest, ProofsAndRangesOutsideTheLogAreOutOfRangeNamingTheField) {
+  AppendMany(5);
+  v1::GetInclusionProofRequest inclusion;
+  inclusion.set_index(5);
+  EXPECT_THAT(log_->InclusionProof(inclusion).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("index")));
+  inclusion.set_index(1);
+  inclusion.set_tree_size(6);
+  EXPECT_THAT(log_->InclusionProof(inclusion).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("tree_size")));
+  inclusion.set_tree_size(1);
+  EXPECT_THAT(log_->InclusionProof(inclusion).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("index")));
+  EXPECT_THAT(log_->InclusionProof(v1::GetInclusionProofRequest()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("leaf")));
+  v1::GetInclusionProofRequest by_hash;
+  by_hash.set_leaf_hash("short");
+  EXPECT_THAT(log_->InclusionProof(by_hash).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("leaf_hash")));
+  by_hash.set_leaf_hash(std::string(32, 'x'));
+  EXPECT_THAT(log_->InclusionProof(by_hash).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("leaf_hash")));
+
+  v1::GetConsistencyProofRequest consistency;
+  EXPECT_THAT(log_->ConsistencyProof(consistency).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("first_size")));
+  consistency.set_first_size(4);
+  consistency.set_second_size(3);
+  EXPECT_THAT(log_->ConsistencyProof(consistency).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("first_size")));
+  consistency.set_second_size(9);
+  EXPECT_THAT(log_->ConsistencyProof(consistency).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("second_size")));
+
+  EXPECT_THAT(log_->Range(0, 6).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("end_index")));
+  EXPECT_THAT(log_->Range(4, 2).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("start_index")));
+  EXPECT_THAT(log_->Range(9, 0).status(),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("start_index")));
+  auto whole = log_->Range(0, 0);
+  ASSERT_THAT(whole.status(), IsOk());
+  EXPECT_EQ(whole->second, 5u);
+}
+
+TEST_F(AuditLogTest, ProofsCheckAgainstTheSignedHeads) {
+  AppendMany(7);
+  const v1::SignedTreeHead old_head = log_->LatestHead();
+  AppendMany(10);
+  const v1::SignedTreeHead new_head = log_->LatestHead();
+  v1::GetConsistencyProofRequest request;
+  request.set_first_size(old_head.tree_size());
+  request.set_second_size(new_head.tree_size());
+  auto proof = log_->ConsistencyProof(request);
+  ASSERT_THAT(proof.status(), IsOk());
+  std::vector<std::string> hashes(proof->hashes().begin(), proof->hashes().end());
+  EXPECT_TRUE(VerifyConsistency(old_head.tree_size(), new_head.tree_size(), old_head.root_hash(),
+                                new_head.root_hash(), hashes));
+  for (uint64_t index = 0; index < new_head.tree_size(); ++index) {
+    v1::GetInclusionProofRequest inclusion;
+    inclusion.set_index(index);
+    auto path = log_->InclusionProof(inclusion);
+    ASSERT_THAT(path.status(), IsOk());
+    std::vector<std::string> audit_path(path->hashes().begin(), path->hashes().end());
+    EXPECT_TRUE(VerifyInclusion(path->leaf_hash(), index, new_head.tree_size(), audit_path,
+                                new_head.root_hash()));
+  }
+}
+
+TEST_F(AuditLogTest, TheLogSurvivesARestartWithTheSameRoot) {
+  AppendMany(20);
+  const v1::SignedTreeHead before = log_->LatestHead();
+  Reopen();
+  const v1::SignedTreeHead after = log_->LatestHead();
+  EXPECT_EQ(after.tree_size(), before.tree_size());
+  EXPECT_EQ(after.root_hash(), before.root_hash());
+  EXPECT_THAT(Append(Batch({Event("next")})), ElementsAre(20));
+}
+
+TEST_F(AuditLogTest, AnEventChangedBehindTheServicesBackIsFoundByVerifyReadsAndProofs) {
+  AppendMany(30);
+  const v1::SignedTreeHead head = log_->LatestHead();
+  // Rewrite event 17's leaf to say something else (leaf hash column kept).
+  v1::LoggedEvent forged;
+  ASSERT_TRUE(forged.ParseFromString((*log_->ReadRange(17, 18))[0].leaf()));
+  forged.mutable_event()->set_actor("principals/someone-else");
+  const std::string forged_leaf = EncodeLeaf(forged);
+  EditBehindTheServicesBack(path_, absl::StrCat("UPDATE events SET leaf = x'",
+                                                absl::BytesToHexString(forged_leaf),
+                                                "' WHERE idx = 17"));
+  auto verified = log_->Verify(0, 30);
+  ASSERT_THAT(verified.status(), IsOk());
+  EXPECT_FALSE(verified->intact());
+  EXPECT_EQ(verified->first_mismatch_index(), 17u);
+  // Ranges before it still verify.
+  EXPECT_TRUE(log_->Verify(0, 17)->intact());
+  EXPECT_THAT(log_->ReadRange(10, 20).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 17")));
+  // The forged leaf has no valid inclusion proof under the signed head.
+  v1::GetInclusionProofRequest request;
+  request.set_index(17);
+  auto proof = log_->InclusionProof(request);
+  ASSERT_THAT(proof.status(), IsOk());
+  std::vector<std::string> hashes(proof->hashes().begin(), proof->hashes().end());
+  EXPECT_FALSE(VerifyInclusion(LeafHash(forged_leaf), 17, head.tree_size(), hashes,
+                               head.root_hash()));
+  // After a restart verification still names it.
+  Reopen();
+  EXPECT_EQ(log_->Verify(0, 0 + 30)->first_mismatch_index(), 17u);
+}
+
+TEST_F(AuditLogTest, AVerifiedRangeWithADeletedEventNamesIt) {
+  AppendMany(10);
+  EditBehindTheServicesBack(path_, "DELETE FROM events WHERE idx = 4");
+  auto verified = log_->Verify(0, 10);
+  ASSERT_THAT(verified.status(), IsOk());
+  EXPECT_FALSE(verified->intact());
+  EXPECT_EQ(verified->first_mismatch_index(), 4u);
+  // A restart refuses a log with a hole.
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("index 4")));
+}
+
+TEST_F(AuditLogTest, ChangedLeafHashesOrRemovedEventsAreRefusedAtStart) {
+  AppendMany(10);
+  log_.reset();
+  store_.reset();
+  EditBehindTheServicesBack(path_, "UPDATE events SET leaf_hash = zeroblob(32) WHERE idx = 3");
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("signed tree head")));
+  EditBehindTheServicesBack(path_, "DELETE FROM events WHERE idx >= 3");
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("removed")));
+}
+
+TEST_F(AuditLogTest, QueriesFilterAndPageInEitherDirection) {
+  Append(Batch({Event("1", "principals/alice", "assets/a"), Event("2", "principals/bob", "assets/a/risks/r"),
+                Event("3", "principals/alice", "assets/ab"), Event("4", "principals/alice", "assets/a")}));
+  v1::QueryEventsRequest request;
+  request.set_actor("principals/alice");
+  request.set_resource("assets/a");
+  auto exact = log_->Query(request);
+  ASSERT_THAT(exact.status(), IsOk());
+  ASSERT_EQ(exact->entries_size(), 2);
+  EXPECT_EQ(exact->entries(0).logged().index(), 0u);
+  EXPECT_EQ(exact->entries(1).logged().index(), 3u);
+
+  request.clear_actor();
+  request.set_include_sub_resources(true);
+  request.set_newest_first(true);
+  request.set_page_size(1);
+  std::vector<uint64_t> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto result = log_->Query(request);
+    ASSERT_THAT(result.status(), IsOk());
+    for (const auto& entry : result->entries()) seen.push_back(entry.logged().index());
+    if (result->next_page_token().empty()) break;
+    request.set_page_token(result->next_page_token());
+  }
+  // "assets/ab" is not under "assets/a".
+  EXPECT_THAT(seen, ElementsAre(3, 1, 0));
+
+  // A token replayed with other filters is refused.
+  v1::QueryEventsRequest first;
+  first.set_page_size(1);
+  auto page = log_->Query(first);
+  ASSERT_THAT(page.status(), IsOk());
+  v1::QueryEventsRequest other;
+  other.set_actor("principals/bob");
+  other.set_page_token(page->next_page_token());
+  EXPECT_THAT(log_->Query(other).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+  v1::QueryEventsRequest bad;
+  bad.set_page_size(-1);
+  EXPECT_THAT(log_->Query(bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+  bad.set_page_size(0);
+  bad.mutable_start_time()->set_seconds(100);
+  bad.mutable_end_time()->set_seconds(50);
+  EXPECT_THAT(log_->Query(bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("end_time")));
+}
+
+TEST_F(AuditLogTest, IntegratedTimeNeverGoesBackwards) {
+  Append(Batch({Event("a")}));
+  clock_.Advance(-absl::Hours(1));  // The wall clock steps back.
+  Append(Batch({Event("b")}));
+  auto entries = *log_->ReadRange(0, 2);
+  EXPECT_GE(FromProto(entries[1].logged().integrated_time()),
+            FromProto(entries[0].logged().integrated_time()));
+}
+
+TEST_F(AuditLogTest, AFailedCommitLeavesTheTreeAsItWas) {
+  AppendMany(3);
+  const v1::SignedTreeHead before = log_->LatestHead();
+  // Another connection holds the write lock: the append cannot commit.
+  sqlite3* blocker = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &blocker), SQLITE_OK);
+  sqlite3_busy_timeout(blocker, 0);
+  ASSERT_EQ(sqlite3_exec(blocker, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_FALSE(log_->Append("services/role", Batch({Event("lost")})).ok());
+  sqlite3_exec(blocker, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(blocker);
+  EXPECT_EQ(log_->LatestHead().root_hash(), before.root_hash());
+  EXPECT_THAT(Append(Batch({Event("lost")})), ElementsAre(3));
+  EXPECT_TRUE(log_->Verify(0, 4)->intact());
+}
+
+}  // namespace
+}  // namespace isms::audit

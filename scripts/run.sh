@@ -13,24 +13,40 @@ scripts/build.sh
 
 local_dir="${ISMS_LOCAL_DIR:-$root/.local}"
 role_address="127.0.0.1:${ISMS_ROLE_PORT:-7001}"
+audit_address="127.0.0.1:${ISMS_AUDIT_PORT:-7002}"
 mkdir -p "$local_dir/data" "$local_dir/logs"
 chmod 700 "$local_dir"
 
-# The bootstrap token: made once, kept only as a SHA-256 hash in the token file.
+# Tokens: made once, kept only as SHA-256 hashes in each service's token file.
+# The bootstrap principal may call both services; the role service appends to
+# the audit log as services/role; the audit service asks the role service
+# about permissions as services/audit.
 token_file="$local_dir/tokens"
+audit_token_file="$local_dir/audit-tokens"
+new_token() {  # new_token <file for the raw token> <line for the hash file> <hash files...>
+  local raw="$1" line="$2"; shift 2
+  if [[ ! -s "$raw" ]]; then
+    (umask 077; openssl rand -hex 32 > "$raw")
+    local hash; hash="$(tr -d '\n' < "$raw" | sha256sum | cut -d' ' -f1)"
+    for file in "$@"; do (umask 077; echo "$hash $line" >> "$file"); done
+  fi
+}
 bootstrap_token_file="$local_dir/bootstrap.token"
-if [[ ! -s "$bootstrap_token_file" ]]; then
-  (umask 077; openssl rand -hex 32 > "$bootstrap_token_file")
-  hash="$(tr -d '\n' < "$bootstrap_token_file" | sha256sum | cut -d' ' -f1)"
-  (umask 077; echo "$hash principal principals/bootstrap-admin" >> "$token_file")
-fi
+new_token "$bootstrap_token_file" "principal principals/bootstrap-admin" "$token_file" "$audit_token_file"
+new_token "$local_dir/role-to-audit.token" "service services/role append-audit" "$audit_token_file"
+new_token "$local_dir/audit-to-role.token" "service services/audit check-permissions" "$token_file"
 token="$(cat "$bootstrap_token_file")"
+
+# The audit log's Ed25519 signing key, made once; its public half is written
+# by the audit service to audit-public.pem for verifiers.
+audit_key="$local_dir/audit-signing-key.pem"
+[[ -s "$audit_key" ]] || (umask 077; openssl genpkey -algorithm ed25519 -out "$audit_key")
 
 tls_flags=()
 cli_tls=""
 if [[ "${ISMS_TLS:-0}" == 1 ]]; then
   certs="$local_dir/certs"
-  [[ -s "$certs/ca.pem" ]] || scripts/make-dev-certs.sh "$certs" role gateway
+  [[ -s "$certs/ca.pem" ]] || scripts/make-dev-certs.sh "$certs" role audit gateway
   tls_flags=(--tls_cert_file="$certs/server.pem" --tls_key_file="$certs/server.key"
              --tls_client_ca_file="$certs/ca.pem" --tls_identity_from_cert)
   cli_tls=" --tls_ca_file=$certs/ca.pem --tls_cert_file=$certs/gateway.pem --tls_key_file=$certs/gateway.key"
@@ -46,12 +62,47 @@ stop() {
 }
 trap stop INT TERM
 
+# Waits for a service's ready file; stops everything if it exits first.
+wait_ready() {  # wait_ready <name> <pid>
+  for _ in $(seq 1 100); do
+    [[ -s "$local_dir/$1.ready" ]] && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$1 service failed to start; see $local_dir/logs/$1.log"; tail -5 "$local_dir/logs/$1.log"
+  stop
+}
+
 # --init only on first start (no database file yet): a database that later
 # goes missing or empty is refused rather than silently started afresh.
 role_init=()
 [[ -e "$local_dir/data/role/role.db" ]] || role_init=(--init)
+audit_init=()
+[[ -e "$local_dir/data/audit/audit.db" ]] || audit_init=(--init)
 # A ready file left by an earlier run would make a refused start look ready.
-rm -f "$local_dir/role.ready"
+rm -f "$local_dir/role.ready" "$local_dir/audit.ready"
+
+audit_tls=() role_tls=()
+if [[ "${ISMS_TLS:-0}" == 1 ]]; then
+  audit_tls=(--audit_tls_ca_file="$certs/ca.pem" --audit_tls_cert_file="$certs/role.pem"
+             --audit_tls_key_file="$certs/role.key")
+  role_tls=(--role_service_tls_ca_file="$certs/ca.pem" --role_service_tls_cert_file="$certs/audit.pem"
+            --role_service_tls_key_file="$certs/audit.key")
+fi
+
+build/services/audit/isms-audit-service "${audit_init[@]}" \
+  --listen="$audit_address" \
+  --data_dir="$local_dir/data/audit" \
+  --token_file="$audit_token_file" \
+  --signing_key_file="$audit_key" \
+  --public_key_file="$local_dir/audit-public.pem" \
+  --role_service_address="$role_address" \
+  --role_service_token_file="$local_dir/audit-to-role.token" \
+  --ready_file="$local_dir/audit.ready" \
+  "${tls_flags[@]}" "${role_tls[@]}" \
+  2>>"$local_dir/logs/audit.log" &
+pids+=($!)
+wait_ready audit "${pids[-1]}"
 
 build/services/role/isms-role-service "${role_init[@]}" \
   --listen="$role_address" \
@@ -59,23 +110,23 @@ build/services/role/isms-role-service "${role_init[@]}" \
   --token_file="$token_file" \
   --catalogue_file="$root/services/role/catalogue/roles.textproto" \
   --bootstrap_principal=principals/bootstrap-admin \
+  --audit_address="$audit_address" \
+  --audit_token_file="$local_dir/role-to-audit.token" \
   --ready_file="$local_dir/role.ready" \
-  "${tls_flags[@]}" \
+  "${tls_flags[@]}" "${audit_tls[@]}" \
   2>>"$local_dir/logs/role.log" &
 pids+=($!)
-
-for _ in $(seq 1 100); do
-  [[ -s "$local_dir/role.ready" ]] && break
-  kill -0 "${pids[0]}" 2>/dev/null || { echo "role service failed to start; see $local_dir/logs/role.log"; tail -5 "$local_dir/logs/role.log"; exit 1; }
-  sleep 0.1
-done
+wait_ready role "${pids[-1]}"
 
 cli="build/tools/isms-cli --address=$role_address --token_file=$bootstrap_token_file$cli_tls"
+audit_cli="build/tools/isms-cli --address=$audit_address --token_file=$bootstrap_token_file$cli_tls"
+verify="build/tools/isms-audit-verify --address=$audit_address --token_file=$bootstrap_token_file$cli_tls --public_key_file=$local_dir/audit-public.pem --state_file=$local_dir/verified-head"
 cat <<INFO
 
 ISMS suite is running. Data: $local_dir/data   Logs: $local_dir/logs
 
   role service   $role_address   (isms.role.v1.RoleService, health, reflection)
+  audit service  $audit_address   (isms.audit.v1.AuditService; the role service delivers to it)
 
 Bootstrap token (principal principals/bootstrap-admin; it may manage roles,
 principals and appointments until the first appointment to a management
@@ -90,6 +141,13 @@ Try:
   $cli isms.role.v1.RoleService/CreateAssignment 'assignment { role: "roles/siro" principal: "principals/alice" }'
   $cli isms.role.v1.RoleService/CheckPermission 'principal: "principals/alice" permission: "isms.risks.accept"'
   $cli isms.role.v1.RoleService/GetCoverageReport ''
+  $cli isms.role.v1.RoleService/GetAuditDelivery ''
+
+The audit trail (reading it needs isms.audit.read, e.g. as SIRO alice; the
+bootstrap admin holds no role, so these are refused until it does):
+  $audit_cli isms.audit.v1.AuditService/GetTreeHead ''
+  $audit_cli isms.audit.v1.AuditService/QueryEvents 'newest_first: true page_size: 5'
+  $verify --event_index=0
 
 Press Ctrl-C to stop.
 INFO

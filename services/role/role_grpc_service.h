@@ -68,6 +68,7 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   ISMS_ROLE_RPC(BatchCheckPermissions, v1::BatchCheckPermissionsRequest,
                 v1::BatchCheckPermissionsResponse)
   ISMS_ROLE_RPC(GetCoverageReport, v1::GetCoverageReportRequest, v1::CoverageReport)
+  ISMS_ROLE_RPC(GetAuditDelivery, v1::GetAuditDeliveryRequest, isms::audit::v1::DeliveryStatus)
 #undef ISMS_ROLE_RPC
 
  private:

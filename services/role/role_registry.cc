@@ -176,7 +176,7 @@ void RoleRegistry::SetAuditRelay(OutboxRelay* relay) {
 
 absl::Status RoleRegistry::Commit(const ChangeSet& changes) const {
   ISMS_RETURN_IF_ERROR(store_.Commit(changes));
-  absl::MutexLock lock(&relay_mu_);
+  absl::ReaderMutexLock lock(&relay_mu_);
   if (relay_ != nullptr) relay_->Wake();
   return absl::OkStatus();
 }
@@ -383,7 +383,7 @@ absl::StatusOr<isms::audit::v1::DeliveryStatus> RoleRegistry::GetAuditDelivery(
       },
       [](const RoleModel&) -> absl::StatusOr<bool> { return true; });
   if (!allowed.ok()) return allowed.status();
-  absl::MutexLock lock(&relay_mu_);
+  absl::ReaderMutexLock lock(&relay_mu_);
   if (relay_ == nullptr) return UndeliveredStatus(store_);
   return relay_->Status();
 }

@@ -237,7 +237,8 @@ class RoleRegistry : public RefusalRecorder {
   // apply a committed change set.
   mutable absl::Mutex mu_;
   RoleModel model_ ABSL_GUARDED_BY(mu_);
-  // Held while the relay is used, so SetAuditRelay can replace it safely.
+  // Held (shared) while the relay is used, so SetAuditRelay can replace it
+  // safely.
   mutable absl::Mutex relay_mu_;
   OutboxRelay* relay_ ABSL_GUARDED_BY(relay_mu_) = nullptr;
 };

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "common/storage/record_checksum.h"
+#include "common/time/proto_time.h"
 
 namespace isms {
 
@@ -59,6 +60,25 @@ absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t 
     entries.push_back(std::move(entry));
   }
   return entries;
+}
+
+absl::Status DeleteFromOutboxThrough(SqliteDatabase& db, int64_t sequence) {
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement remove,
+                        db.Prepare("DELETE FROM outbox WHERE sequence <= ?"));
+  return remove.Bind(1, sequence).Run();
+}
+
+absl::StatusOr<OutboxBacklog> ReadOutboxBacklog(SqliteDatabase& db) {
+  OutboxBacklog backlog;
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement count, db.Prepare("SELECT COUNT(*) FROM outbox"));
+  ISMS_ASSIGN_OR_RETURN(bool counted, count.Step());
+  if (counted) backlog.waiting = count.ColumnInt64(0);
+  if (backlog.waiting == 0) return backlog;
+  ISMS_ASSIGN_OR_RETURN(std::vector<OutboxEntry> oldest, ReadOutbox(db, 0, 1));
+  if (!oldest.empty() && oldest.front().event.has_occur_time()) {
+    backlog.oldest_occur_time = FromProto(oldest.front().event.occur_time());
+  }
+  return backlog;
 }
 
 absl::Status VerifyOutbox(SqliteDatabase& db) {

@@ -2,10 +2,12 @@
 #define ISMS_COMMON_OUTBOX_OUTBOX_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/storage/sqlite_database.h"
 #include "isms/audit/v1/audit_event.pb.h"
 
@@ -36,6 +38,22 @@ struct OutboxEntry {
 // DataLoss naming the sequence number if an event fails its checksum or
 // cannot be parsed.
 absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(SqliteDatabase& db, int64_t after, int limit);
+
+// Deletes every event with a sequence number at or below `sequence`: those
+// the audit service has acknowledged. Deleting nothing is OK.
+absl::Status DeleteFromOutboxThrough(SqliteDatabase& db, int64_t sequence);
+
+// What waits in the outbox.
+struct OutboxBacklog {
+  int64_t waiting = 0;
+  // The occur_time of the oldest waiting event (lowest sequence number);
+  // unset when nothing waits or that event carries no occur_time.
+  std::optional<absl::Time> oldest_occur_time;
+};
+
+// Counts the waiting events and reads the oldest, checking it as ReadOutbox
+// does (DataLoss naming its sequence number).
+absl::StatusOr<OutboxBacklog> ReadOutboxBacklog(SqliteDatabase& db);
 
 // Reads every event, checking each as ReadOutbox does: OK, or the first
 // DataLoss. Services call it at start.

@@ -73,9 +73,11 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store
                                                          const TreeHeadSigner& signer,
                                                          const Clock& clock) {
   std::unique_ptr<AuditLog> log(new AuditLog(store, signer, clock));
-  absl::MutexLock lock(&log->mu_);
+  MerkleTree tree;
   ISMS_RETURN_IF_ERROR(
-      store.ForEachLeafHash([&](std::string hash) { log->tree_.AppendLeafHash(std::move(hash)); }));
+      store.ForEachLeafHash([&tree](std::string hash) { tree.AppendLeafHash(std::move(hash)); }));
+  absl::MutexLock lock(&log->mu_);
+  log->tree_ = std::move(tree);
   ISMS_ASSIGN_OR_RETURN(auto latest, store.LatestHead());
   if (!latest.has_value()) {
     if (log->tree_.size() != 0) {

@@ -9,6 +9,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/authenticator.h"
+#include "common/client/peer_channel.h"
+#include "common/outbox/audit_delivery_flags.h"
+#include "common/outbox/outbox_relay.h"
 #include "common/ratelimit/rate_limiter.h"
 #include "common/server/attempt_tally.h"
 #include "common/server/logger.h"
@@ -101,6 +104,28 @@ int main(int argc, char** argv) {
   auto registry = isms::role::RoleRegistry::Open(**store, clock, std::move(options));
   if (!registry.ok()) return Fail(logger, "cannot load state", registry.status());
 
+  // Delivery of the outbox to the audit service. Without one, events wait in
+  // the outbox (GetAuditDelivery reports them) until a start with one.
+  std::unique_ptr<isms::PeerChannel> audit_peer;
+  std::unique_ptr<isms::OutboxRelay> relay;
+  const isms::PeerConfig audit_config = isms::AuditPeerFromFlags();
+  if (!audit_config.address.empty()) {
+    auto peer = isms::PeerChannel::Connect(audit_config);
+    if (!peer.ok()) return Fail(logger, "bad audit service flags", peer.status());
+    audit_peer = *std::move(peer);
+    auto started = isms::OutboxRelay::Start(**store, *audit_peer, logger, clock,
+                                            isms::OutboxRelay::Options());
+    if (!started.ok()) return Fail(logger, "cannot start audit delivery", started.status());
+    relay = *std::move(started);
+    (*registry)->SetAuditRelay(relay.get());
+    logger.Log(isms::LogLevel::kInfo, "audit delivery", {{"audit_address", audit_config.address}});
+  } else {
+    auto backlog = (*store)->Backlog();
+    logger.Log(isms::LogLevel::kWarning,
+               "audit delivery disabled (no --audit_address); events wait in the outbox",
+               {{"waiting_events", backlog.ok() ? absl::StrCat(backlog->waiting) : "unknown"}});
+  }
+
   const std::string catalogue_file = absl::GetFlag(FLAGS_catalogue_file);
   if (!catalogue_file.empty()) {
     auto catalogue = isms::role::LoadCatalogueFile(catalogue_file);
@@ -160,6 +185,9 @@ int main(int argc, char** argv) {
   };
   absl::Status served = isms::RunServer(server_options, {&service}, logger);
   storage_health.SetListener(nullptr);  // The health service is gone.
+  // No call runs now; what the relay has not delivered waits for the next start.
+  (*registry)->SetAuditRelay(nullptr);
+  if (relay != nullptr) relay->Stop();
   if (!served.ok()) return Fail(logger, "cannot serve", served);
   return 0;
 }

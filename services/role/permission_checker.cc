@@ -75,8 +75,11 @@ bool AssignmentGrants(const RoleModel& model, const Assignment& assignment,
   // Vacancy and absence are judged in the deputised role's own scope: a
   // deputy of an organisation-wide role acts only while that role is vacant
   // organisation-wide.
-  const absl::string_view scope =
-      deputised->scope_kind() == v1::SCOPE_KIND_ORGANISATION ? "" : assignment.scope();
+  // Both branches string_view: mixing "" with a std::string would make a
+  // temporary string the view outlives.
+  const absl::string_view scope = deputised->scope_kind() == v1::SCOPE_KIND_ORGANISATION
+                                      ? absl::string_view()
+                                      : absl::string_view(assignment.scope());
   DeputyReason why = WhyDeputyActs(model, *deputised, scope, when);
   if (why.kind == DecisionStep::KIND_UNSPECIFIED) return false;
   AddStep(response, DecisionStep::KIND_ASSIGNMENT, assignment.name());

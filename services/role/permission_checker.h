@@ -20,6 +20,8 @@ inline constexpr char kManageAssignments[] = "isms.assignments.manage";
 // Reading other people's records and appointments, and checking their
 // permissions.
 inline constexpr char kReadPrincipals[] = "isms.principals.read";
+// Reading the audit trail, and how its delivery stands.
+inline constexpr char kReadAudit[] = "isms.audit.read";
 
 // True for the three manage permissions above.
 bool IsManagePermission(absl::string_view permission);

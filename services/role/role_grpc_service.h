@@ -24,9 +24,11 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   // The full names of the RPCs that change state (rate-limited as writes).
   static absl::flat_hash_set<std::string> WriteMethods() {
     absl::flat_hash_set<std::string> writes;
-    for (const char* name : {"CreateRole", "UpdateRole", "DeleteRole", "CreatePrincipal",
-                             "UpdatePrincipal", "MarkPrincipalLeft", "CreateAssignment",
-                             "RevokeAssignment", "CreateDelegation", "RevokeDelegation"}) {
+    for (const char* name :
+         {"CreateRole", "UpdateRole", "DeleteRole", "CreatePrincipal", "UpdatePrincipal",
+          "MarkPrincipalLeft", "CreateAssignment", "RevokeAssignment", "CorrectAssignment",
+          "DecideWaiver", "CreateDelegation", "RevokeDelegation", "CreateAbsence",
+          "RevokeAbsence"}) {
       writes.insert(std::string("/isms.role.v1.RoleService/") + name);
     }
     return writes;
@@ -66,6 +68,7 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   ISMS_ROLE_RPC(BatchCheckPermissions, v1::BatchCheckPermissionsRequest,
                 v1::BatchCheckPermissionsResponse)
   ISMS_ROLE_RPC(GetCoverageReport, v1::GetCoverageReportRequest, v1::CoverageReport)
+  ISMS_ROLE_RPC(GetAuditDelivery, v1::GetAuditDeliveryRequest, isms::audit::v1::DeliveryStatus)
 #undef ISMS_ROLE_RPC
 
  private:

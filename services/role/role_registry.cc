@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "common/api/etag.h"
 #include "common/audit/field_changes.h"
+#include "common/outbox/outbox_relay.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
@@ -168,6 +169,18 @@ absl::Status RoleRegistry::CheckCaller(const RoleModel& model, const CallInfo& c
   return absl::OkStatus();
 }
 
+void RoleRegistry::SetAuditRelay(OutboxRelay* relay) {
+  absl::MutexLock lock(&relay_mu_);
+  relay_ = relay;
+}
+
+absl::Status RoleRegistry::Commit(const ChangeSet& changes) const {
+  ISMS_RETURN_IF_ERROR(store_.Commit(changes));
+  absl::ReaderMutexLock lock(&relay_mu_);
+  if (relay_ != nullptr) relay_->Wake();
+  return absl::OkStatus();
+}
+
 absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
                                   const MutationBody& body) {
   absl::MutexLock write(&write_mu_);
@@ -185,14 +198,14 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
       ChangeSet refusal;
       refusal.record_time = clock_.Now();
       refusal.events.push_back(MakeEvent(call, mutation, decided));
-      ISMS_RETURN_IF_ERROR(store_.Commit(refusal));
+      ISMS_RETURN_IF_ERROR(Commit(refusal));
     }
     return decided;
   }
   if (!mutation.changes.ChangesResources()) return absl::OkStatus();  // Nothing to record.
   mutation.changes.record_time = clock_.Now();
   mutation.changes.events.push_back(MakeEvent(call, mutation, absl::OkStatus()));
-  ISMS_RETURN_IF_ERROR(store_.Commit(mutation.changes));
+  ISMS_RETURN_IF_ERROR(Commit(mutation.changes));
   absl::MutexLock apply(&mu_);
   model_.Apply(mutation.changes);
   return absl::OkStatus();
@@ -213,7 +226,7 @@ void RoleRegistry::AuditRefusal(const CallInfo& call, absl::string_view resource
   changes.events.push_back(MakeEvent(call, mutation, refusal));
   // The refusal itself is the answer; a failed audit write is not the
   // caller's concern, but it must not pass silently.
-  store_.Commit(changes).IgnoreError();
+  Commit(changes).IgnoreError();
 }
 
 void RoleRegistry::RecordRefusal(const CallInfo& call, const absl::Status& refusal) {
@@ -351,6 +364,28 @@ absl::StatusOr<v1::CoverageReport> RoleRegistry::GetCoverageReport(
       [&](const RoleModel& model) -> absl::StatusOr<v1::CoverageReport> {
         return BuildCoverageReport(model, when, absl::Hours(24) * days);
       });
+}
+
+absl::StatusOr<isms::audit::v1::DeliveryStatus> RoleRegistry::GetAuditDelivery(
+    const CallInfo& call, const v1::GetAuditDeliveryRequest& request) const {
+  // Authorizes only: the status comes from the relay and the store, outside
+  // the model's lock.
+  absl::StatusOr<bool> allowed = Read<bool>(
+      call, request, "audit-delivery",
+      [&](const RoleModel& model) -> absl::Status {
+        if (call.caller.is_service && call.caller.acts_for_itself()) {
+          if (call.caller.Has(kCapabilityReadRegister)) return absl::OkStatus();
+          return absl::PermissionDeniedError(
+              absl::StrCat(call.caller.actor, " lacks the ", kCapabilityReadRegister,
+                           " capability to read audit delivery"));
+        }
+        return Require(model, call, kReadAudit, "");
+      },
+      [](const RoleModel&) -> absl::StatusOr<bool> { return true; });
+  if (!allowed.ok()) return allowed.status();
+  absl::ReaderMutexLock lock(&relay_mu_);
+  if (relay_ == nullptr) return UndeliveredStatus(store_);
+  return relay_->Status();
 }
 
 }  // namespace isms::role

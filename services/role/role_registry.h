@@ -13,10 +13,15 @@
 #include "absl/synchronization/mutex.h"
 #include "common/server/unary_call.h"
 #include "common/time/clock.h"
+#include "isms/audit/v1/audit_service.pb.h"
 #include "isms/role/v1/role.pb.h"
 #include "services/role/permission_checker.h"
 #include "services/role/role_model.h"
 #include "services/role/role_store.h"
+
+namespace isms {
+class OutboxRelay;
+}  // namespace isms
 
 namespace isms::role {
 
@@ -67,6 +72,12 @@ class RoleRegistry : public RefusalRecorder {
   // audit event; returns how many were stored (0 if the catalogue was already
   // there).
   absl::StatusOr<int> SeedCatalogue(const std::vector<v1::Role>& roles);
+
+  // The relay delivering the store's outbox to the audit service, or nullptr
+  // for none (the default). The registry wakes it after each commit and
+  // answers GetAuditDelivery from it. `relay` must outlive the registry or
+  // be replaced first; returns once no call uses the previous one.
+  void SetAuditRelay(OutboxRelay* relay);
 
   // RefusalRecorder: commits a refusal event for a call refused before it
   // reached a handler.
@@ -125,6 +136,12 @@ class RoleRegistry : public RefusalRecorder {
       const CallInfo& call, const v1::BatchCheckPermissionsRequest& request) const;
   absl::StatusOr<v1::CoverageReport> GetCoverageReport(
       const CallInfo& call, const v1::GetCoverageReportRequest& request) const;
+
+  // How delivery of the outbox stands: the relay's status, or without one
+  // (SetAuditRelay) enabled=false with what waits. Needs isms.audit.read, or
+  // for a service acting for itself the read-register capability.
+  absl::StatusOr<isms::audit::v1::DeliveryStatus> GetAuditDelivery(
+      const CallInfo& call, const v1::GetAuditDeliveryRequest& request) const;
 
  private:
   // What a mutation body produces besides its result.
@@ -203,6 +220,8 @@ class RoleRegistry : public RefusalRecorder {
                                         const absl::Status& status) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::string NewId() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Commits `changes` and, when that succeeds, wakes the relay.
+  absl::Status Commit(const ChangeSet& changes) const;
   absl::Status ReopenBootstrap();
 
   RoleStore& store_;
@@ -218,6 +237,10 @@ class RoleRegistry : public RefusalRecorder {
   // apply a committed change set.
   mutable absl::Mutex mu_;
   RoleModel model_ ABSL_GUARDED_BY(mu_);
+  // Held (shared) while the relay is used, so SetAuditRelay can replace it
+  // safely.
+  mutable absl::Mutex relay_mu_;
+  OutboxRelay* relay_ ABSL_GUARDED_BY(relay_mu_) = nullptr;
 };
 
 // The refusals that are written to the audit trail: PERMISSION_DENIED,

@@ -5,15 +5,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/outbox/outbox.h"
+#include "common/outbox/outbox_source.h"
 #include "services/role/change_set.h"
 
 namespace isms::role {
 
 // Durable storage of the role service's resources, their history (every
 // version ever written, with when it was recorded), its settings and its
-// audit outbox. Implementations are thread-safe.
-class RoleStore {
+// audit outbox, which it hands to the outbox relay (OutboxSource).
+// Implementations are thread-safe.
+class RoleStore : public OutboxSource {
  public:
   virtual ~RoleStore() = default;
 
@@ -26,9 +27,6 @@ class RoleStore {
   // transaction: when this returns OK the changes survive a crash;
   // otherwise none of them was made.
   virtual absl::Status Commit(const ChangeSet& changes) = 0;
-
-  // Outbox events with sequence numbers above `after`, oldest first.
-  virtual absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) = 0;
 };
 
 }  // namespace isms::role

@@ -246,4 +246,14 @@ absl::StatusOr<std::vector<OutboxEntry>> SqliteRoleStore::ReadOutbox(int64_t aft
   return isms::ReadOutbox(*db_, after, limit);
 }
 
+absl::Status SqliteRoleStore::Acknowledge(int64_t through_sequence) {
+  absl::MutexLock lock(&mu_);
+  return DeleteFromOutboxThrough(*db_, through_sequence);
+}
+
+absl::StatusOr<OutboxBacklog> SqliteRoleStore::Backlog() {
+  absl::MutexLock lock(&mu_);
+  return ReadOutboxBacklog(*db_);
+}
+
 }  // namespace isms::role

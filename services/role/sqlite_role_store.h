@@ -46,6 +46,8 @@ class SqliteRoleStore final : public RoleStore {
   absl::StatusOr<StoredState> LoadAll() override;
   absl::Status Commit(const ChangeSet& changes) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) override;
+  absl::Status Acknowledge(int64_t through_sequence) override;
+  absl::StatusOr<OutboxBacklog> Backlog() override;
 
  private:
   SqliteRoleStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health)

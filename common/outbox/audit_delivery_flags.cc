@@ -15,6 +15,9 @@ ABSL_FLAG(std::string, audit_tls_ca_file, "",
 ABSL_FLAG(std::string, audit_tls_cert_file, "",
           "client certificate (PEM) presented to the audit service (mutual TLS)");
 ABSL_FLAG(std::string, audit_tls_key_file, "", "private key (PEM) of --audit_tls_cert_file");
+ABSL_FLAG(int, audit_batch_size, 100, "events per delivery call to the audit service (1-1000)");
+ABSL_FLAG(absl::Duration, audit_max_backoff, absl::Seconds(30),
+          "longest wait between two delivery attempts while the audit service fails");
 
 namespace isms {
 
@@ -26,6 +29,13 @@ PeerConfig AuditPeerFromFlags() {
   config.tls_cert_file = absl::GetFlag(FLAGS_audit_tls_cert_file);
   config.tls_key_file = absl::GetFlag(FLAGS_audit_tls_key_file);
   return config;
+}
+
+OutboxRelay::Options AuditRelayOptionsFromFlags() {
+  OutboxRelay::Options options;
+  options.batch_size = absl::GetFlag(FLAGS_audit_batch_size);
+  options.max_backoff = absl::GetFlag(FLAGS_audit_max_backoff);
+  return options;
 }
 
 }  // namespace isms

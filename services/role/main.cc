@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     if (!peer.ok()) return Fail(logger, "bad audit service flags", peer.status());
     audit_peer = *std::move(peer);
     auto started = isms::OutboxRelay::Start(**store, *audit_peer, logger, clock,
-                                            isms::OutboxRelay::Options());
+                                            isms::AuditRelayOptionsFromFlags());
     if (!started.ok()) return Fail(logger, "cannot start audit delivery", started.status());
     relay = *std::move(started);
     (*registry)->SetAuditRelay(relay.get());

@@ -135,6 +135,7 @@ void AuditSuite::StartRole(std::vector<std::string> extra) {
       "--write_rate=1000000",
       absl::StrCat("--audit_address=127.0.0.1:", audit_port_),
       absl::StrCat("--audit_token_file=", TokenFileOf(kRoleServiceToken)),
+      "--audit_max_backoff=1s",
       "--init"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto server = ServerProcess::Start(ISMS_ROLE_SERVICE_BINARY, args, dir_.path() + "/role.log");

@@ -17,9 +17,7 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +29,7 @@
 #include "absl/strings/str_split.h"
 #include "common/client/channel_credentials.h"
 #include "common/client/peer_channel.h"
+#include "common/files/file_io.h"
 #include "isms/audit/v1/audit_service.grpc.pb.h"
 #include "services/audit/merkle_tree.h"
 #include "services/audit/tree_head.h"
@@ -61,13 +60,6 @@ int Fail(int code, absl::string_view message) {
   return code;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
 
 struct KeptHead {
   TreeHead head;
@@ -106,18 +98,6 @@ absl::StatusOr<KeptHead> ParseKept(absl::string_view text) {
   return kept;
 }
 
-absl::Status WriteAtomically(const std::string& path, const std::string& contents) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << contents;
-    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", temporary));
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) return absl::UnavailableError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
 
 class Verifier {
  public:
@@ -160,7 +140,7 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string key_file = absl::GetFlag(FLAGS_public_key_file);
   if (key_file.empty()) return Fail(kCannotCheck, "--public_key_file is required");
-  absl::StatusOr<std::string> public_key = ReadFile(key_file);
+  absl::StatusOr<std::string> public_key = isms::ReadWholeFile(key_file);
   if (!public_key.ok()) return Fail(kCannotCheck, public_key.status().message());
   std::string token;
   if (!absl::GetFlag(FLAGS_token_file).empty()) {
@@ -200,7 +180,7 @@ int main(int argc, char** argv) {
   // 2. The log only grew since the head we kept.
   const std::string state_file = absl::GetFlag(FLAGS_state_file);
   if (!state_file.empty() && std::filesystem::exists(state_file)) {
-    absl::StatusOr<std::string> text = ReadFile(state_file);
+    absl::StatusOr<std::string> text = isms::ReadWholeFile(state_file);
     if (!text.ok()) return Fail(kCannotCheck, text.status().message());
     absl::StatusOr<KeptHead> kept = ParseKept(*text);
     if (!kept.ok()) return Fail(kCannotCheck, kept.status().message());
@@ -274,7 +254,7 @@ int main(int argc, char** argv) {
 
   // 4. Keep the head for the next run.
   if (!state_file.empty()) {
-    absl::Status kept = WriteAtomically(state_file, FormatKept(latest));
+    absl::Status kept = isms::WriteFileAtomically(state_file, FormatKept(latest));
     if (!kept.ok()) return Fail(kCannotCheck, kept.message());
   }
   std::cout << "all checks passed\n";

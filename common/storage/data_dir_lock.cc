@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -56,5 +57,14 @@ absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::str
 }
 
 DataDirLock::~DataDirLock() { close(fd_); }
+
+absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::CreateAndAcquire(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", error.message()));
+  }
+  return Acquire(dir);
+}
 
 }  // namespace isms

@@ -28,6 +28,11 @@ class DataDirLock {
   static absl::StatusOr<std::unique_ptr<DataDirLock>> Acquire(const std::string& dir,
                                                               pid_t pid = ::getpid());
 
+  // Creates `dir` (and its parents) if missing, then Acquire: what a
+  // service does with its --data_dir at start. Unavailable if it cannot be
+  // created.
+  static absl::StatusOr<std::unique_ptr<DataDirLock>> CreateAndAcquire(const std::string& dir);
+
   // Releases the lock. The lock file stays (removing it would race with a
   // process that has just opened it).
   ~DataDirLock();

@@ -3,15 +3,13 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/authenticator.h"
-#include "common/authz/permission_client.h"
+#include "common/files/file_io.h"
+#include "common/authz/role_service_flags.h"
 #include "common/ratelimit/rate_limiter.h"
 #include "common/server/attempt_tally.h"
 #include "common/server/logger.h"
@@ -32,17 +30,6 @@ ABSL_FLAG(std::string, public_key_file, "",
 ABSL_FLAG(bool, init, false,
           "create a fresh log if data_dir has none; without it the service refuses to start on "
           "a missing or empty database. Ignored once initialised");
-ABSL_FLAG(std::string, role_service_address, "",
-          "the role service that answers permission checks; without it every read of the "
-          "trail by a person is refused UNAVAILABLE");
-ABSL_FLAG(std::string, role_service_token_file, "",
-          "this service's token for the role service (its identity there needs "
-          "check-permissions)");
-ABSL_FLAG(std::string, role_service_tls_ca_file, "", "CA to verify the role service (TLS)");
-ABSL_FLAG(std::string, role_service_tls_cert_file, "",
-          "client certificate presented to the role service (mutual TLS)");
-ABSL_FLAG(std::string, role_service_tls_key_file, "", "key of --role_service_tls_cert_file");
-
 namespace {
 
 int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& status) {
@@ -50,49 +37,7 @@ int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& statu
   return 1;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
 
-// Writes `contents` to `path` through a temporary file and a rename, so a
-// reader never sees half a key.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << contents;
-    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", temporary));
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", error.message()));
-  return absl::OkStatus();
-}
-
-std::unique_ptr<isms::PermissionClient> PermissionsFromFlags(isms::Logger& logger,
-                                                             absl::Status* status) {
-  isms::PeerConfig role;
-  role.address = absl::GetFlag(FLAGS_role_service_address);
-  if (role.address.empty()) {
-    logger.Log(isms::LogLevel::kWarning,
-               "no --role_service_address: reads of the trail by people are refused");
-    return std::make_unique<isms::UnconfiguredPermissionClient>();
-  }
-  role.token_file = absl::GetFlag(FLAGS_role_service_token_file);
-  role.tls_ca_file = absl::GetFlag(FLAGS_role_service_tls_ca_file);
-  role.tls_cert_file = absl::GetFlag(FLAGS_role_service_tls_cert_file);
-  role.tls_key_file = absl::GetFlag(FLAGS_role_service_tls_key_file);
-  absl::StatusOr<std::unique_ptr<isms::PeerChannel>> channel = isms::PeerChannel::Connect(role);
-  if (!channel.ok()) {
-    *status = channel.status();
-    return nullptr;
-  }
-  return std::make_unique<isms::RolePermissionClient>(*std::move(channel));
-}
 
 }  // namespace
 
@@ -116,28 +61,26 @@ int main(int argc, char** argv) {
   if (key_file.empty()) {
     return Fail(logger, "bad flag", absl::InvalidArgumentError("signing_key_file: required"));
   }
-  absl::StatusOr<std::string> key_pem = ReadFile(key_file);
+  absl::StatusOr<std::string> key_pem = isms::ReadWholeFile(key_file);
   if (!key_pem.ok()) return Fail(logger, "cannot read signing key", key_pem.status());
   auto signer = isms::audit::TreeHeadSigner::FromPrivateKeyPem(*key_pem);
   if (!signer.ok()) return Fail(logger, "bad signing key", signer.status());
   const std::string public_key_file = absl::GetFlag(FLAGS_public_key_file);
   if (!public_key_file.empty()) {
-    absl::Status written = WriteFileAtomically(public_key_file, (*signer)->public_key_pem());
+    absl::Status written = isms::WriteFileAtomically(public_key_file, (*signer)->public_key_pem());
     if (!written.ok()) return Fail(logger, "cannot write public key", written);
   }
 
-  absl::Status permissions_status;
-  std::unique_ptr<isms::PermissionClient> permissions =
-      PermissionsFromFlags(logger, &permissions_status);
-  if (permissions == nullptr) return Fail(logger, "bad role service flags", permissions_status);
+  auto permissions = isms::PermissionClientFromFlags();
+  if (!permissions.ok()) return Fail(logger, "bad role service flags", permissions.status());
+  if (absl::GetFlag(FLAGS_role_service_address).empty()) {
+    logger.Log(isms::LogLevel::kWarning,
+               "no --role_service_address: reads of the trail by people are refused");
+  }
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
-  if (error) {
-    return Fail(logger, "cannot create data_dir", absl::UnavailableError(error.message()));
-  }
-  auto lock = isms::DataDirLock::Acquire(data_dir);
+  // One writer per data directory, held until the process ends.
+  auto lock = isms::DataDirLock::CreateAndAcquire(data_dir);
   if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
   auto store = isms::audit::SqliteAuditStore::Open(
       absl::StrCat(data_dir, "/audit.db"),
@@ -179,7 +122,7 @@ int main(int argc, char** argv) {
   } forwarder;
   runner_options.recorder = &forwarder;
   isms::UnaryCallRunner runner(**authenticator, logger, std::move(runner_options));
-  isms::audit::AuditGrpcService service(**log, *permissions, runner,
+  isms::audit::AuditGrpcService service(**log, **permissions, runner,
                                         (*signer)->public_key_pem());
   forwarder.target = &service;
 

@@ -3,7 +3,6 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -74,13 +73,8 @@ int main(int argc, char** argv) {
   if (!authenticator.ok()) return Fail(logger, "cannot load tokens", authenticator.status());
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
-  if (error) {
-    return Fail(logger, "cannot create data_dir", absl::UnavailableError(error.message()));
-  }
   // One writer per data directory, held until the process ends.
-  auto lock = isms::DataDirLock::Acquire(data_dir);
+  auto lock = isms::DataDirLock::CreateAndAcquire(data_dir);
   if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
 
   isms::StorageHealth storage_health;

@@ -72,10 +72,11 @@ absl::StatusOr<std::vector<StoredEvent>> ReadEvents(SqliteStatement& select) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path,
-                                                                         SqliteInit init) {
+                                                                         SqliteInit init,
+                                                                         StorageHealth* health) {
   ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path, init));
   ISMS_RETURN_IF_ERROR(db->Migrate({kEventsSchema}));
-  return std::unique_ptr<SqliteAuditStore>(new SqliteAuditStore(std::move(db)));
+  return std::unique_ptr<SqliteAuditStore>(new SqliteAuditStore(std::move(db), health));
 }
 
 absl::Status SqliteAuditStore::ForEachLeafHash(
@@ -122,7 +123,7 @@ absl::StatusOr<std::optional<SqliteAuditStore::Existing>> SqliteAuditStore::Find
 
 absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, const TreeHead& head,
                                       absl::string_view signature) {
-  return db_->InTransaction([&]() -> absl::Status {
+  absl::Status committed = db_->InTransaction([&]() -> absl::Status {
     ISMS_ASSIGN_OR_RETURN(
         SqliteStatement insert,
         db_->Prepare(absl::StrCat("INSERT INTO events (", kEventColumns,
@@ -152,6 +153,8 @@ absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, co
         .BindBlob(4, signature);
     return insert_head.Run();
   });
+  if (health_ != nullptr) health_->Record(committed);
+  return committed;
 }
 
 absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::ReadRange(uint64_t start, uint64_t end) {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/storage/sqlite_database.h"
+#include "common/storage/storage_health.h"
 #include "isms/audit/v1/audit_service.pb.h"
 #include "services/audit/tree_head.h"
 
@@ -59,8 +60,11 @@ struct EventFilter {
 // Not thread-safe: AuditLog serializes every use.
 class SqliteAuditStore {
  public:
+  // `health`, if given, is told the outcome of every append; it must
+  // outlive the store.
   static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(const std::string& path,
-                                                                SqliteInit init);
+                                                                SqliteInit init,
+                                                                StorageHealth* health = nullptr);
 
   // Calls `leaf_hash` for every stored event in index order; FailedPrecondition
   // (naming the index) if the indexes are not 0, 1, 2, ... with no gap.
@@ -90,8 +94,10 @@ class SqliteAuditStore {
   absl::StatusOr<std::optional<uint64_t>> IndexOfLeafHash(absl::string_view leaf_hash);
 
  private:
-  explicit SqliteAuditStore(std::unique_ptr<SqliteDatabase> db) : db_(std::move(db)) {}
+  SqliteAuditStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health)
+      : db_(std::move(db)), health_(health) {}
   std::unique_ptr<SqliteDatabase> db_;
+  StorageHealth* const health_;
 };
 
 }  // namespace isms::audit

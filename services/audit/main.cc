@@ -16,6 +16,7 @@
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
 #include "common/server/unary_call.h"
+#include "common/server/writes_health.h"
 #include "common/storage/data_dir_lock.h"
 #include "common/time/clock.h"
 #include "services/audit/audit_grpc_service.h"
@@ -82,10 +83,12 @@ int main(int argc, char** argv) {
   // One writer per data directory, held until the process ends.
   auto lock = isms::DataDirLock::CreateAndAcquire(data_dir);
   if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
+  isms::StorageHealth storage_health;
   auto store = isms::audit::SqliteAuditStore::Open(
       absl::StrCat(data_dir, "/audit.db"),
       absl::GetFlag(FLAGS_init) ? isms::SqliteInit::kCreateIfEmpty
-                                : isms::SqliteInit::kRequireInitialised);
+                                : isms::SqliteInit::kRequireInitialised,
+      &storage_health);
   if (!store.ok()) return Fail(logger, "cannot open storage", store.status());
   isms::SystemClock clock;
   auto log = isms::audit::AuditLog::Open(**store, **signer, clock);
@@ -128,6 +131,10 @@ int main(int argc, char** argv) {
 
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
   server_options.health_service_names = {isms::audit::v1::AuditService::service_full_name()};
+  // NOT_SERVING while storage refuses appends (full, read-only, failing);
+  // heads, proofs and reads go on being served.
+  isms::ReportWritesHealth(server_options, storage_health, logger,
+                           "isms.audit.v1.AuditService/writes");
   server_options.on_reload = [&] {
     absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
     logger.Log(reloaded.ok() ? isms::LogLevel::kInfo : isms::LogLevel::kError,
@@ -135,6 +142,7 @@ int main(int argc, char** argv) {
                {{"file", token_file}, {"error", reloaded.ToString()}});
   };
   absl::Status served = isms::RunServer(server_options, {&service}, logger);
+  storage_health.SetListener(nullptr);  // The health service is gone.
   if (!served.ok()) return Fail(logger, "cannot serve", served);
   return 0;
 }

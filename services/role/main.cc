@@ -17,6 +17,7 @@
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
 #include "common/server/unary_call.h"
+#include "common/server/writes_health.h"
 #include "common/storage/data_dir_lock.h"
 #include "common/storage/storage_health.h"
 #include "common/time/clock.h"
@@ -160,14 +161,7 @@ int main(int argc, char** argv) {
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
   server_options.health_service_names = {isms::role::v1::RoleService::service_full_name()};
-  server_options.on_health_ready = [&](grpc::HealthCheckServiceInterface* health) {
-    storage_health.SetListener([health, &logger](bool writable) {
-      health->SetServingStatus(kWritesHealthName, writable);
-      logger.Log(
-          writable ? isms::LogLevel::kInfo : isms::LogLevel::kError, "storage write health",
-          {{"service", kWritesHealthName}, {"status", writable ? "SERVING" : "NOT_SERVING"}});
-    });
-  };
+  isms::ReportWritesHealth(server_options, storage_health, logger, kWritesHealthName);
   server_options.on_reload = [&] {
     absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
     if (reloaded.ok()) {

@@ -88,25 +88,28 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store
     return log;
   }
   const auto& [head, signature] = *latest;
-  if (head.tree_size > log->tree_.size()) {
-    return absl::DataLossError(absl::StrCat("the signed tree head covers ", head.tree_size,
-                                            " events but only ", log->tree_.size(),
-                                            " are stored: events were removed"));
+  // Heads are committed with the events they cover, so the stored events
+  // are exactly those of the last head; anything else was done behind the
+  // service's back, and signing it now would vouch for it.
+  if (head.tree_size != log->tree_.size()) {
+    return absl::DataLossError(absl::StrCat(
+        "the last signed tree head covers ", head.tree_size, " events but ", log->tree_.size(),
+        " are stored: events were ", head.tree_size > log->tree_.size() ? "removed" : "added",
+        " behind the service's back"));
   }
-  ISMS_ASSIGN_OR_RETURN(std::string root, log->tree_.RootAt(head.tree_size));
-  if (root != head.root_hash) {
+  if (*log->tree_.RootAt(head.tree_size) != head.root_hash) {
     return absl::DataLossError(absl::StrCat(
         "the stored leaf hashes do not give the root of the signed tree head at size ",
         head.tree_size, ": the log was changed behind the service's back"));
   }
+  if (!VerifyTreeHead(signer.public_key_pem(), head, signature).ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the last stored tree head (size ", head.tree_size,
+        ") is not signed by this service's key: it was changed behind the service's back, or "
+        "the service was started with another key"));
+  }
   log->head_ = SignedHeadProto(head, signature);
   log->last_integrated_ = head.timestamp + absl::Milliseconds(1);
-  if (log->tree_.size() != head.tree_size) {
-    // Cannot happen (heads commit with their events); sign what is stored.
-    TreeHead now{log->tree_.size(), *log->tree_.RootAt(log->tree_.size()),
-                 absl::FromUnixMillis(absl::ToUnixMillis(clock.Now()))};
-    ISMS_RETURN_IF_ERROR(log->SignHead(now));
-  }
   return log;
 }
 
@@ -127,7 +130,9 @@ absl::StatusOr<v1::AppendEventsResponse> AuditLog::Append(
 
   absl::MutexLock lock(&mu_);
   const uint64_t first_new = tree_.size();
-  absl::Time integrated = std::max(clock_.Now(), last_integrated_);
+  // Whole microseconds, as stored beside the leaf.
+  absl::Time integrated =
+      absl::FromUnixMicros(absl::ToUnixMicros(std::max(clock_.Now(), last_integrated_)));
   v1::AppendEventsResponse response;
   std::vector<StoredEvent> stored;
   // Event ids new in this batch, with their index and digest.
@@ -279,17 +284,33 @@ absl::StatusOr<v1::ConsistencyProof> AuditLog::ConsistencyProof(
 }
 
 absl::StatusOr<v1::LogEntry> AuditLog::CheckedEntry(const StoredEvent& stored) const {
-  if (stored.index >= tree_.size() || LeafHash(stored.leaf) != tree_.leaf_hash(stored.index)) {
-    return absl::DataLossError(absl::StrCat(
-        "event ", stored.index, " in storage does not match the log's leaf hash: it was changed "
-        "behind the service's back (VerifyLog reports every such index)"));
-  }
   v1::LogEntry entry;
-  entry.set_leaf(stored.leaf);
-  if (!entry.mutable_logged()->ParseFromString(stored.leaf)) {
-    return absl::DataLossError(absl::StrCat("event ", stored.index, " is unreadable"));
+  if (!MatchesTree(stored, entry.mutable_logged())) {
+    return absl::DataLossError(absl::StrCat(
+        "event ", stored.index, " in storage does not match the log: it was changed behind the "
+        "service's back (VerifyLog names the first such index)"));
   }
+  entry.set_leaf(stored.leaf);
   return entry;
+}
+
+bool AuditLog::MatchesTree(const StoredEvent& stored, v1::LoggedEvent* logged) const {
+  // The leaf must be the tree's, and every column queries and resends rely
+  // on must say what the leaf says: otherwise an edited column could hide an
+  // event from a query or let a resend in twice.
+  if (stored.index >= tree_.size() || LeafHash(stored.leaf) != tree_.leaf_hash(stored.index) ||
+      !logged->ParseFromString(stored.leaf)) {
+    return false;
+  }
+  const v1::AuditEvent& event = logged->event();
+  return logged->index() == stored.index && logged->submitter() == stored.submitter &&
+         event.event_id() == stored.event_id &&
+         Sha256Hex(Canonical(event)) == stored.content_digest &&
+         absl::ToUnixMicros(FromProto(logged->integrated_time())) ==
+             absl::ToUnixMicros(stored.integrated_time) &&
+         event.actor() == stored.actor && event.principal() == stored.principal &&
+         event.resource() == stored.resource && event.method() == stored.method &&
+         static_cast<int>(event.outcome()) == stored.outcome;
 }
 
 absl::StatusOr<std::vector<v1::LogEntry>> AuditLog::ReadRange(uint64_t start, uint64_t end) {
@@ -319,10 +340,9 @@ absl::StatusOr<v1::VerifyLogResponse> AuditLog::Verify(uint64_t start, uint64_t 
     ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, store_.ReadRange(chunk, chunk_end));
     uint64_t expected = chunk;
     for (const StoredEvent& event : stored) {
-      // A missing index or a leaf that does not hash to the tree's leaf.
-      const bool matches = event.index == expected &&
-                           LeafHash(event.leaf) == tree_.leaf_hash(event.index);
-      if (!matches) {
+      // A missing index, or a row that does not match the tree's leaf.
+      v1::LoggedEvent logged;
+      if (event.index != expected || !MatchesTree(event, &logged)) {
         response.set_intact(false);
         response.set_first_mismatch_index(expected);
         return response;

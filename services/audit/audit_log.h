@@ -79,6 +79,10 @@ class AuditLog {
   absl::Status SignHead(const TreeHead& head) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::LogEntry> CheckedEntry(const StoredEvent& stored) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // True when `stored`'s leaf hashes to the tree's leaf at its index and its
+  // columns say what the leaf says; fills *logged from the leaf.
+  bool MatchesTree(const StoredEvent& stored, v1::LoggedEvent* logged) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   SqliteAuditStore& store_ ABSL_GUARDED_BY(mu_);

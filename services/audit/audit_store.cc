@@ -151,7 +151,14 @@ absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, co
         .BindBlob(2, head.root_hash)
         .Bind(3, absl::ToUnixMillis(head.timestamp))
         .BindBlob(4, signature);
-    return insert_head.Run();
+    ISMS_RETURN_IF_ERROR(insert_head.Run());
+    // Only the last head is kept: it is what start checks the events
+    // against, and older ones would let whoever edits the file roll the log
+    // back to any earlier genuine state.
+    ISMS_ASSIGN_OR_RETURN(SqliteStatement forget,
+                          db_->Prepare("DELETE FROM tree_heads WHERE tree_size < ?"));
+    forget.Bind(1, static_cast<int64_t>(head.tree_size));
+    return forget.Run();
   });
   if (health_ != nullptr) health_->Record(committed);
   return committed;

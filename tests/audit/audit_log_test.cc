@@ -325,6 +325,61 @@ TEST_F(AuditLogTest, ChangedLeafHashesOrRemovedEventsAreRefusedAtStart) {
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("removed")));
 }
 
+TEST_F(AuditLogTest, EventsAddedBehindTheServicesBackAreRefusedAtStartNotSigned) {
+  AppendMany(5);
+  log_.reset();
+  store_.reset();
+  // A copy of event 4 as a sixth row: a valid-looking event no head covers.
+  EditBehindTheServicesBack(
+      path_, "INSERT INTO events SELECT 5, submitter, 'forged', content_digest, leaf, leaf_hash, "
+             "integrated_us, actor, principal, resource, method, outcome FROM events WHERE idx = 4");
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("added")));
+}
+
+TEST_F(AuditLogTest, AStoredHeadNotSignedByTheKeyIsRefusedAtStart) {
+  AppendMany(5);
+  log_.reset();
+  store_.reset();
+  EditBehindTheServicesBack(path_, "UPDATE tree_heads SET signature = zeroblob(64)");
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not signed")));
+}
+
+TEST_F(AuditLogTest, AnotherSigningKeyIsRefusedAtStart) {
+  AppendMany(3);
+  signer_ = *TreeHeadSigner::FromPrivateKeyPem(NewKeyPem());
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("another key")));
+}
+
+TEST_F(AuditLogTest, OnlyTheLastHeadIsKeptSoTheFileCannotBeRolledBackToAnEarlierOne) {
+  AppendMany(4);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* count = nullptr;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(tree_size) FROM tree_heads", -1, &count, nullptr);
+  ASSERT_EQ(sqlite3_step(count), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(count, 0), 1);
+  EXPECT_EQ(sqlite3_column_int(count, 1), 4);
+  sqlite3_finalize(count);
+  sqlite3_close(db);
+}
+
+TEST_F(AuditLogTest, ColumnsEditedToHideAnEventAreNamedByVerifyAndReads) {
+  AppendMany(10);
+  // Move event 6 out of its actor's queries: the leaf still names the actor.
+  EditBehindTheServicesBack(path_, "UPDATE events SET actor = 'principals/nobody' WHERE idx = 6");
+  auto verified = log_->Verify(0, 10);
+  ASSERT_THAT(verified.status(), IsOk());
+  EXPECT_FALSE(verified->intact());
+  EXPECT_EQ(verified->first_mismatch_index(), 6u);
+  v1::QueryEventsRequest request;
+  request.set_actor("principals/nobody");
+  EXPECT_THAT(log_->Query(request).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 6")));
+  // An event id renamed so that a resend would be appended twice.
+  EditBehindTheServicesBack(path_, "UPDATE events SET event_id = 'renamed' WHERE idx = 2");
+  EXPECT_EQ(log_->Verify(0, 6)->first_mismatch_index(), 2u);
+}
+
 TEST_F(AuditLogTest, QueriesFilterAndPageInEitherDirection) {
   Append(Batch({Event("1", "principals/alice", "assets/a"), Event("2", "principals/bob", "assets/a/risks/r"),
                 Event("3", "principals/alice", "assets/ab"), Event("4", "principals/alice", "assets/a")}));

@@ -53,6 +53,14 @@ absl::Status ValidateEvent(const v1::AuditEvent& event, int position) {
   if (!v1::Outcome_IsValid(event.outcome())) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".outcome: unknown value"));
   }
+  // Fields this service does not know would be signed into the leaf yet
+  // invisible to every reader (and could change meaning once defined).
+  v1::AuditEvent known = event;
+  known.DiscardUnknownFields();
+  if (known.ByteSizeLong() != event.ByteSizeLong()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": carries fields this audit service does not know (upgrade it first)"));
+  }
   return absl::OkStatus();
 }
 
@@ -141,8 +149,10 @@ absl::StatusOr<v1::AppendEventsResponse> AuditLog::Append(
     const v1::AuditEvent& event = events[i];
     std::string digest = Sha256Hex(Canonical(event));
     std::optional<std::pair<uint64_t, std::string>> earlier;
+    bool earlier_in_batch = false;
     if (auto in_batch = batch_ids.find(event.event_id()); in_batch != batch_ids.end()) {
       earlier = in_batch->second;
+      earlier_in_batch = true;
     } else {
       ISMS_ASSIGN_OR_RETURN(auto existing, store_.Find(submitter, event.event_id()));
       if (existing.has_value()) earlier = std::make_pair(existing->index, existing->content_digest);
@@ -150,8 +160,10 @@ absl::StatusOr<v1::AppendEventsResponse> AuditLog::Append(
     if (earlier.has_value()) {
       if (earlier->second != digest) {
         return absl::AlreadyExistsError(absl::StrCat(
-            "events[", i, "].event_id: ", event.event_id(), " is in the log (index ",
-            earlier->first, ") with other content"));
+            "events[", i, "].event_id: ", event.event_id(),
+            earlier_in_batch ? " appears earlier in this batch"
+                             : absl::StrCat(" is in the log (index ", earlier->first, ")"),
+            " with other content; nothing was appended"));
       }
       response.add_indexes(earlier->first);
       continue;
@@ -316,7 +328,8 @@ bool AuditLog::MatchesTree(const StoredEvent& stored, v1::LoggedEvent* logged) c
 absl::StatusOr<std::vector<v1::LogEntry>> AuditLog::ReadRange(uint64_t start, uint64_t end) {
   end = std::min(end, start + kReadChunk);
   absl::MutexLock lock(&mu_);
-  ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, store_.ReadRange(start, end));
+  ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored,
+                        store_.ReadRange(start, end, kMaxReplyLeafBytes));
   std::vector<v1::LogEntry> entries;
   uint64_t expected = start;
   for (const StoredEvent& event : stored) {
@@ -325,7 +338,9 @@ absl::StatusOr<std::vector<v1::LogEntry>> AuditLog::ReadRange(uint64_t start, ui
     entries.push_back(std::move(entry));
     ++expected;
   }
-  if (expected != end) {
+  // Fewer rows than asked are fine when the byte cap stopped the read; a gap
+  // or nothing at all is a missing event.
+  if (entries.empty() || entries.size() != stored.size()) {
     return absl::DataLossError(absl::StrCat("event ", expected, " is missing from storage"));
   }
   return entries;
@@ -410,14 +425,21 @@ absl::StatusOr<v1::QueryEventsResponse> AuditLog::Query(const v1::QueryEventsReq
   }
   absl::MutexLock lock(&mu_);
   // One more than the page, to know whether another page follows.
-  ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, store_.Query(filter, page_size + 1));
+  ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored,
+                        store_.Query(filter, page_size + 1, kMaxReplyLeafBytes));
   v1::QueryEventsResponse response;
+  size_t bytes = 0;
   for (size_t i = 0; i < stored.size() && i < static_cast<size_t>(page_size); ++i) {
     ISMS_ASSIGN_OR_RETURN(*response.add_entries(), CheckedEntry(stored[i]));
+    bytes += stored[i].leaf.size();
   }
-  if (stored.size() > static_cast<size_t>(page_size)) {
-    response.set_next_page_token(
-        EncodePageToken(absl::StrCat(stored[page_size - 1].index), filter_fingerprint));
+  // Another page follows when there was one more row than the page, or when
+  // the byte cap cut the page short (that next page may then be empty).
+  const bool cut_by_bytes = bytes >= kMaxReplyLeafBytes;
+  if (stored.size() > static_cast<size_t>(page_size) || cut_by_bytes) {
+    response.set_next_page_token(EncodePageToken(
+        absl::StrCat(response.entries(response.entries_size() - 1).logged().index()),
+        filter_fingerprint));
   }
   return response;
 }

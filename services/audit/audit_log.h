@@ -26,6 +26,11 @@ inline constexpr size_t kMaxEventIdLength = 128;
 inline constexpr size_t kMaxFilterLength = 512;
 // Most entries one ReadRange / Verify step reads under the lock.
 inline constexpr uint64_t kReadChunk = 500;
+// Leaf bytes one ReadRange or Query answer carries at most (at least one
+// entry): each entry travels as its leaf and parsed, so an answer stays near
+// 2 MiB, under every client's default 4 MiB message limit, and a slow reader
+// holds little memory.
+inline constexpr size_t kMaxReplyLeafBytes = 1 << 20;
 
 // The leaf bytes of `logged`: its canonical encoding (deterministic proto3
 // serialization; see LoggedEvent in audit_service.proto).
@@ -59,9 +64,9 @@ class AuditLog {
   absl::StatusOr<v1::ConsistencyProof> ConsistencyProof(
       const v1::GetConsistencyProofRequest& request);
 
-  // Entries [start, end) (at most kReadChunk), each checked against the
-  // tree: DataLoss naming the first index whose stored leaf does not hash to
-  // the tree's leaf.
+  // Entries from `start` on, before `end`: at least one, at most kReadChunk
+  // and kMaxReplyLeafBytes. Each is checked against the tree: DataLoss naming
+  // the first index that is missing or does not match. REQUIRES: start < end.
   absl::StatusOr<std::vector<v1::LogEntry>> ReadRange(uint64_t start, uint64_t end);
   // Up to page_size entries matching the filter, checked as ReadRange does.
   absl::StatusOr<v1::QueryEventsResponse> Query(const v1::QueryEventsRequest& request);

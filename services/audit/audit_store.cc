@@ -60,13 +60,16 @@ StoredEvent EventFromRow(const SqliteStatement& row) {
   return event;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> ReadEvents(SqliteStatement& select) {
+absl::StatusOr<std::vector<StoredEvent>> ReadEvents(SqliteStatement& select, size_t max_bytes) {
   std::vector<StoredEvent> events;
-  while (true) {
+  size_t bytes = 0;
+  while (bytes < max_bytes) {
     ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
-    if (!has_row) return events;
+    if (!has_row) break;
     events.push_back(EventFromRow(select));
+    bytes += events.back().leaf.size();
   }
+  return events;
 }
 
 }  // namespace
@@ -164,17 +167,18 @@ absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, co
   return committed;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::ReadRange(uint64_t start, uint64_t end) {
+absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::ReadRange(uint64_t start, uint64_t end,
+                                                                     size_t max_bytes) {
   ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
                         db_->Prepare(absl::StrCat("SELECT ", kEventColumns,
                                                   " FROM events WHERE idx >= ? AND idx < ? "
                                                   "ORDER BY idx")));
   select.Bind(1, static_cast<int64_t>(start)).Bind(2, static_cast<int64_t>(end));
-  return ReadEvents(select);
+  return ReadEvents(select, max_bytes);
 }
 
 absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::Query(const EventFilter& filter,
-                                                                 int limit) {
+                                                                 int limit, size_t max_bytes) {
   std::string where = "1";
   // Parameters in the order their placeholders appear.
   std::vector<std::string> texts;
@@ -225,7 +229,7 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::Query(const EventFilt
   select.Bind(limit_position, static_cast<int64_t>(limit));
   for (size_t i = 0; i < texts.size(); ++i) select.Bind(text_positions[i], texts[i]);
   for (const auto& [position, value] : numbers) select.Bind(position, value);
-  return ReadEvents(select);
+  return ReadEvents(select, max_bytes);
 }
 
 absl::StatusOr<std::optional<uint64_t>> SqliteAuditStore::IndexOfLeafHash(

@@ -87,9 +87,14 @@ class SqliteAuditStore {
                       absl::string_view signature);
 
   // Events [start, end) in index order (leaf and leaf hash filled).
-  absl::StatusOr<std::vector<StoredEvent>> ReadRange(uint64_t start, uint64_t end);
+  // Reading stops early once the leaves read reach `max_bytes` (at least one
+  // event is read), so a reply stays small whatever the events' size.
+  absl::StatusOr<std::vector<StoredEvent>> ReadRange(uint64_t start, uint64_t end,
+                                                     size_t max_bytes = SIZE_MAX);
   // Up to `limit` events matching `filter`, in its direction.
-  absl::StatusOr<std::vector<StoredEvent>> Query(const EventFilter& filter, int limit);
+  // Stops early at `max_bytes` of leaves as ReadRange does.
+  absl::StatusOr<std::vector<StoredEvent>> Query(const EventFilter& filter, int limit,
+                                                 size_t max_bytes = SIZE_MAX);
   // The index of the event whose stored leaf hash is `leaf_hash`.
   absl::StatusOr<std::optional<uint64_t>> IndexOfLeafHash(absl::string_view leaf_hash);
 

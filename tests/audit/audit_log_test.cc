@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -190,7 +191,37 @@ TEST_F(AuditLogTest, BadBatchesAreRefusedNamingTheField) {
   bad_outcome.set_outcome(static_cast<v1::Outcome>(99));
   EXPECT_THAT(log_->Append("services/role", Batch({bad_outcome})).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outcome")));
+  v1::AuditEvent unknown_field = Event("unknown");
+  unknown_field.GetReflection()->MutableUnknownFields(&unknown_field)->AddLengthDelimited(
+      99, "hidden payload");
+  EXPECT_THAT(log_->Append("services/role", Batch({unknown_field})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not know")));
   EXPECT_EQ(log_->size(), 0u);
+}
+
+TEST_F(AuditLogTest, BigEventsComeBackInRepliesOfBoundedSize) {
+  // 40 events of ~60 KB: one reply would be 2.4 MB of leaves.
+  for (int i = 0; i < 40; ++i) {
+    v1::AuditEvent big = Event(absl::StrCat("big-", i));
+    big.set_description(std::string(60000, 'x'));
+    Append(Batch({big}));
+  }
+  auto first = log_->ReadRange(0, 40);
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_GT(first->size(), 0u);
+  EXPECT_LT(first->size(), 40u);
+  v1::QueryEventsRequest request;
+  request.set_page_size(1000);
+  std::set<uint64_t> seen;
+  for (int page = 0; page < 10; ++page) {
+    auto result = log_->Query(request);
+    ASSERT_THAT(result.status(), IsOk());
+    EXPECT_LE(result->ByteSizeLong(), 3u << 20);
+    for (const auto& entry : result->entries()) seen.insert(entry.logged().index());
+    if (result->next_page_token().empty()) break;
+    request.set_page_token(result->next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 40u);
 }
 
 TEST_F(AuditLogTest, ProofsAndRangesOutsideTheLogAreOutOfRangeNamingTheField) {

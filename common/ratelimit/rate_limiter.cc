@@ -50,10 +50,12 @@ bool TokenBucketRateLimiter::AdmitRefusalAudit(const Caller& caller) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   MaybeReport(now);
-  if (Take(refusal_audits_, limits_.refusal_audits, caller.principal, now) ==
-      absl::ZeroDuration()) {
-    return true;
-  }
+  const bool principal_admitted =
+      Take(refusal_audits_, limits_.refusal_audits, caller.principal, now) == absl::ZeroDuration();
+  const bool service_admitted =
+      caller.acts_for_itself() || Take(service_refusal_audits_, limits_.service_refusal_audits,
+                                       caller.actor, now) == absl::ZeroDuration();
+  if (principal_admitted && service_admitted) return true;
   ++suppressed_total_;
   ++suppressed_unreported_;
   return false;

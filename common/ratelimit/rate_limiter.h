@@ -35,6 +35,10 @@ struct RateLimits {
   RateLimit principal_writes{5, 50};   // Per principal (also when a service acts for it).
   RateLimit service_writes{100, 500};  // Per service identity.
   RateLimit refusal_audits{1, 20};     // Audited refusals per principal.
+  // Audited refusals per service identity acting for others, whichever
+  // principals it names: otherwise naming a new principal on every call
+  // would get every refusal audited.
+  RateLimit service_refusal_audits{10, 200};
 };
 
 // Token buckets keyed by identity. Writes take from the principal's bucket
@@ -69,6 +73,7 @@ class TokenBucketRateLimiter final : public RateLimiter {
   Buckets principal_writes_ ABSL_GUARDED_BY(mu_);
   Buckets service_writes_ ABSL_GUARDED_BY(mu_);
   Buckets refusal_audits_ ABSL_GUARDED_BY(mu_);
+  Buckets service_refusal_audits_ ABSL_GUARDED_BY(mu_);
   int64_t rate_limited_total_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t suppressed_total_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rate_limited_unreported_ ABSL_GUARDED_BY(mu_) = 0;

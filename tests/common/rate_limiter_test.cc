@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "common/ratelimit/token_bucket.h"
 #include "common/server/unary_call.h"
 #include "common/testing/status_matchers.h"
@@ -55,6 +56,7 @@ class RateLimiterTest : public ::testing::Test {
     limits.principal_writes = {1, 2};
     limits.service_writes = {10, 4};
     limits.refusal_audits = {1, 3};
+    limits.service_refusal_audits = {1, 5};
     return limits;
   }
   FakeClock clock_;
@@ -105,6 +107,16 @@ TEST_F(RateLimiterTest, RefusalsPastTheBudgetAreCountedNotAudited) {
   EXPECT_EQ(limiter_.suppressed_refusals(), 2);
   clock_.Advance(absl::Seconds(1));
   EXPECT_TRUE(limiter_.AdmitRefusalAudit(alice_));
+}
+
+TEST_F(RateLimiterTest, AServiceNamingANewPrincipalEachCallStillHasOneRefusalBudget) {
+  int audited = 0;
+  for (int i = 0; i < 50; ++i) {
+    const Caller for_someone{"services/gateway", absl::StrCat("principals/p", i), true};
+    audited += limiter_.AdmitRefusalAudit(for_someone) ? 1 : 0;
+  }
+  EXPECT_EQ(audited, 5);
+  EXPECT_EQ(limiter_.suppressed_refusals(), 45);
 }
 
 TEST_F(RateLimiterTest, CallInfoWithoutLimiterAuditsEveryRefusal) {

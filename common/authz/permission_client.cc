@@ -17,29 +17,40 @@ RolePermissionClient::RolePermissionClient(std::unique_ptr<PeerChannel> role_ser
 
 RolePermissionClient::~RolePermissionClient() = default;
 
-absl::Status RolePermissionClient::Require(absl::string_view principal,
-                                           absl::string_view permission,
-                                           absl::string_view resource) {
-  role::v1::CheckPermissionRequest request;
-  request.set_principal(std::string(principal));
-  request.set_permission(std::string(permission));
-  request.set_resource(std::string(resource));
-  role::v1::CheckPermissionResponse response;
-  grpc::ClientContext context;
-  role_service_->Prepare(context, timeout_);
-  grpc::Status status = stub_->stub->CheckPermission(&context, request, &response);
-  if (!status.ok()) {
-    // Whatever went wrong (unreachable, overloaded, this service not allowed
-    // to ask), the caller cannot be let through.
-    return absl::UnavailableError(absl::StrCat("cannot check ", permission,
-                                               " with the role service: ", status.error_message()));
-  }
-  if (!response.allowed()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        principal, " lacks ", permission,
-        response.explanation().empty() ? "" : absl::StrCat(": ", response.explanation())));
-  }
-  return absl::OkStatus();
+void RolePermissionClient::Require(absl::string_view principal, absl::string_view permission,
+                                   absl::string_view resource, Done done) {
+  // Lives until the answer arrives.
+  struct Call {
+    grpc::ClientContext context;
+    role::v1::CheckPermissionRequest request;
+    role::v1::CheckPermissionResponse response;
+    Done done;
+  };
+  auto* call = new Call;
+  call->request.set_principal(std::string(principal));
+  call->request.set_permission(std::string(permission));
+  call->request.set_resource(std::string(resource));
+  call->done = std::move(done);
+  role_service_->Prepare(call->context, timeout_);
+  stub_->stub->async()->CheckPermission(
+      &call->context, &call->request, &call->response, [call](grpc::Status status) {
+        std::unique_ptr<Call> owned(call);
+        const auto& request = owned->request;
+        if (!status.ok()) {
+          // Whatever went wrong (unreachable, overloaded, this service not
+          // allowed to ask), the caller cannot be let through.
+          owned->done(absl::UnavailableError(
+              absl::StrCat("cannot check ", request.permission(),
+                           " with the role service: ", status.error_message())));
+        } else if (!owned->response.allowed()) {
+          const std::string& explanation = owned->response.explanation();
+          owned->done(absl::PermissionDeniedError(
+              absl::StrCat(request.principal(), " lacks ", request.permission(),
+                           explanation.empty() ? "" : absl::StrCat(": ", explanation))));
+        } else {
+          owned->done(absl::OkStatus());
+        }
+      });
 }
 
 }  // namespace isms

@@ -1,6 +1,7 @@
 #ifndef ISMS_COMMON_AUTHZ_PERMISSION_CLIENT_H_
 #define ISMS_COMMON_AUTHZ_PERMISSION_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,12 +16,15 @@ namespace isms {
 // service authorize their callers through it.
 class PermissionClient {
  public:
+  using Done = std::function<void(absl::Status)>;
   virtual ~PermissionClient() = default;
-  // OK when allowed; PermissionDenied (with the role service's explanation)
-  // when not; Unavailable when the answer cannot be had. Never allows by
-  // default.
-  virtual absl::Status Require(absl::string_view principal, absl::string_view permission,
-                               absl::string_view resource) = 0;
+  // Calls `done` once with OK when allowed; PermissionDenied (with the role
+  // service's explanation) when not; Unavailable when the answer cannot be
+  // had. Never allows by default. Does not block: `done` runs on another
+  // thread when the answer arrives (or on this one if it is known at once),
+  // so a slow role service holds no server thread.
+  virtual void Require(absl::string_view principal, absl::string_view permission,
+                       absl::string_view resource, Done done) = 0;
 };
 
 // PermissionClient over the role service's CheckPermission RPC, called with
@@ -31,8 +35,8 @@ class RolePermissionClient final : public PermissionClient {
   explicit RolePermissionClient(std::unique_ptr<PeerChannel> role_service,
                                 absl::Duration timeout = absl::Seconds(2));
   ~RolePermissionClient() override;
-  absl::Status Require(absl::string_view principal, absl::string_view permission,
-                       absl::string_view resource) override;
+  void Require(absl::string_view principal, absl::string_view permission,
+               absl::string_view resource, Done done) override;
 
  private:
   struct Stub;
@@ -45,8 +49,8 @@ class RolePermissionClient final : public PermissionClient {
 // check is Unavailable, so nothing is allowed by default.
 class UnconfiguredPermissionClient final : public PermissionClient {
  public:
-  absl::Status Require(absl::string_view, absl::string_view, absl::string_view) override {
-    return absl::UnavailableError("no role service configured to check permissions");
+  void Require(absl::string_view, absl::string_view, absl::string_view, Done done) override {
+    done(absl::UnavailableError("no role service configured to check permissions"));
   }
 };
 

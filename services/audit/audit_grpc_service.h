@@ -1,6 +1,7 @@
 #ifndef ISMS_SERVICES_AUDIT_AUDIT_GRPC_SERVICE_H_
 #define ISMS_SERVICES_AUDIT_AUDIT_GRPC_SERVICE_H_
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -60,18 +61,25 @@ class AuditGrpcService final : public v1::AuditService::CallbackService, public 
   // Refusals the runner decides (an on-behalf-of the token may not make).
   void RecordRefusal(const CallInfo& call, const absl::Status& refusal) override;
 
-  // OK when `call`'s caller may read the trail; otherwise the refusal
-  // (PermissionDenied, recorded in the log; Unavailable when the role
-  // service cannot answer).
-  absl::Status RequireRead(const CallInfo& call);
+  // Calls `done` with OK when `call`'s caller may read the trail, otherwise
+  // with the refusal (PermissionDenied, recorded in the log; Unavailable
+  // when the role service cannot answer). Does not block on the role
+  // service. `call` must stay valid until `done` runs.
+  void RequireRead(const CallInfo& call, PermissionClient::Done done);
   // Appends the event of a read of the trail (what was asked), durably.
   absl::Status RecordRead(const CallInfo& call, absl::string_view description,
                           std::map<std::string, std::string> attributes);
 
  private:
+  // Serves a unary read: authenticates, asks whether the caller may read,
+  // then runs `body` and finishes the call, without holding a server thread
+  // while the role service answers.
+  grpc::ServerUnaryReactor* ServeRead(grpc::CallbackServerContext* context,
+                                      absl::string_view method,
+                                      std::function<absl::Status(const CallInfo&)> body);
   // Appends an event the service writes about a call to itself.
-  absl::Status RecordOwnEvent(const CallInfo& call, v1::Outcome outcome,
-                              const absl::Status& status, absl::string_view description,
+  absl::Status RecordOwnEvent(const CallInfo& call, v1::Outcome outcome, const absl::Status& status,
+                              absl::string_view description,
                               std::map<std::string, std::string> attributes);
   std::string NewEventId();
 

@@ -8,9 +8,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -172,6 +176,48 @@ TEST_F(AuditDeliveryTest, ReadsAreDecidedByTheRoleServiceAndRefusedWhenItIsDown)
     }
   }
   EXPECT_TRUE(denial_logged);
+}
+
+TEST_F(AuditDeliveryTest, ReadsWaitingOnAHungRoleServiceHoldUpNoOtherCall) {
+  StartAudit();
+  StartRole();
+  AppointAuditor();
+  {
+    // A first read opens the audit service's channel to the role service.
+    grpc::ClientContext context;
+    Prepare(context, kAuditorToken);
+    v1::QueryEventsResponse response;
+    ASSERT_TRUE(audit_->QueryEvents(&context, v1::QueryEventsRequest(), &response).ok());
+  }
+  role_server_->Signal(SIGSTOP);  // Hung: connections open, no answers.
+  // 100 reads, each waiting up to the permission check's 2 s timeout. Were
+  // they to hold server threads, everything else would queue behind them.
+  std::vector<std::thread> readers;
+  std::atomic<int> unavailable{0};
+  for (int i = 0; i < 100; ++i) {
+    readers.emplace_back([&] {
+      grpc::ClientContext context;
+      Prepare(context, kAuditorToken);
+      v1::QueryEventsResponse response;
+      if (audit_->QueryEvents(&context, v1::QueryEventsRequest(), &response).error_code() ==
+          grpc::StatusCode::UNAVAILABLE) {
+        ++unavailable;
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  // Appends and heads are answered meanwhile, well within 5 s.
+  grpc::ClientContext context;
+  Prepare(context, kRoleServiceToken, absl::Seconds(5));
+  v1::AppendEventsRequest request;
+  *request.add_events() = TestEvent("while-hung");
+  v1::AppendEventsResponse response;
+  grpc::Status appended = audit_->AppendEvents(&context, request, &response);
+  EXPECT_TRUE(appended.ok()) << appended.error_message();
+  for (std::thread& reader : readers) reader.join();
+  role_server_->Signal(SIGCONT);
+  // Never allowed while the role service could not answer.
+  EXPECT_EQ(unavailable, 100);
 }
 
 TEST_F(AuditDeliveryTest, WithTheAuditServiceDown1000ChangesWaitThenArriveOnceInOrder) {

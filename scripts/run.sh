@@ -37,10 +37,15 @@ new_token "$local_dir/role-to-audit.token" "service services/role append-audit" 
 new_token "$local_dir/audit-to-role.token" "service services/audit check-permissions" "$token_file"
 token="$(cat "$bootstrap_token_file")"
 
-# The audit log's Ed25519 signing key, made once; its public half is written
-# by the audit service to audit-public.pem for verifiers.
+# The audit log's Ed25519 signing key, made once, and its public half pinned
+# for verifiers at the same moment: audit-public.pem, which the service
+# writes at every start, says only which key it started with.
 audit_key="$local_dir/audit-signing-key.pem"
-[[ -s "$audit_key" ]] || (umask 077; openssl genpkey -algorithm ed25519 -out "$audit_key")
+pinned_key="$local_dir/audit-public-pinned.pem"
+if [[ ! -s "$audit_key" ]]; then
+  (umask 077; openssl genpkey -algorithm ed25519 -out "$audit_key")
+  openssl pkey -in "$audit_key" -pubout -out "$pinned_key"
+fi
 
 tls_flags=()
 cli_tls=""
@@ -120,7 +125,7 @@ wait_ready role "${pids[-1]}"
 
 cli="build/tools/isms-cli --address=$role_address --token_file=$bootstrap_token_file$cli_tls"
 audit_cli="build/tools/isms-cli --address=$audit_address --token_file=$bootstrap_token_file$cli_tls"
-verify="build/tools/isms-audit-verify --address=$audit_address --token_file=$bootstrap_token_file$cli_tls --public_key_file=$local_dir/audit-public.pem --state_file=$local_dir/verified-head"
+verify="build/tools/isms-audit-verify --address=$audit_address --token_file=$bootstrap_token_file$cli_tls --public_key_file=$pinned_key --state_file=$local_dir/verified-head"
 cat <<INFO
 
 ISMS suite is running. Data: $local_dir/data   Logs: $local_dir/logs

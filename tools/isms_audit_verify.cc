@@ -60,7 +60,6 @@ int Fail(int code, absl::string_view message) {
   return code;
 }
 
-
 struct KeptHead {
   TreeHead head;
   std::string signature;
@@ -88,8 +87,7 @@ absl::StatusOr<KeptHead> ParseKept(absl::string_view text) {
   KeptHead kept;
   int64_t millis = 0;
   if (fields.size() != 4 || !absl::SimpleAtoi(fields[0], &kept.head.tree_size) ||
-      !absl::SimpleAtoi(fields[2], &millis) || fields[1].size() != 64 ||
-      fields[3].size() != 128) {
+      !absl::SimpleAtoi(fields[2], &millis) || fields[1].size() != 64 || fields[3].size() != 128) {
     return absl::InvalidArgumentError("state file: want '<size> <root hex> <ms> <signature hex>'");
   }
   kept.head.root_hash = absl::HexStringToBytes(fields[1]);
@@ -97,7 +95,6 @@ absl::StatusOr<KeptHead> ParseKept(absl::string_view text) {
   kept.signature = absl::HexStringToBytes(fields[3]);
   return kept;
 }
-
 
 class Verifier {
  public:
@@ -161,11 +158,11 @@ int main(int argc, char** argv) {
     grpc::ClientContext context;
     verifier.Prepare(context);
     grpc::Status status = verifier.stub_->GetTreeHead(&context, {}, &signed_head);
-    if (!status.ok()) return Fail(kCannotCheck, absl::StrCat("GetTreeHead: ", status.error_message()));
+    if (!status.ok())
+      return Fail(kCannotCheck, absl::StrCat("GetTreeHead: ", status.error_message()));
   }
   const KeptHead latest{FromProto(signed_head), signed_head.signature()};
-  absl::Status signature =
-      isms::audit::VerifyTreeHead(*public_key, latest.head, latest.signature);
+  absl::Status signature = isms::audit::VerifyTreeHead(*public_key, latest.head, latest.signature);
   if (signature.code() == absl::StatusCode::kInvalidArgument) {
     return Fail(kCannotCheck, signature.message());
   }
@@ -185,13 +182,14 @@ int main(int argc, char** argv) {
     absl::StatusOr<KeptHead> kept = ParseKept(*text);
     if (!kept.ok()) return Fail(kCannotCheck, kept.status().message());
     if (!isms::audit::VerifyTreeHead(*public_key, kept->head, kept->signature).ok()) {
-      return Fail(kCannotCheck, absl::StrCat("the head kept in ", state_file,
-                                             " is not signed by this key"));
+      // The key was replaced, or the kept head was: either way the log's
+      // history cannot be vouched for.
+      return Fail(kCheckFailed, absl::StrCat("the head kept in ", state_file,
+                                             " is not signed by the key in ", key_file));
     }
     if (kept->head.tree_size > latest.head.tree_size) {
-      return Fail(kCheckFailed, absl::StrCat("the log shrank: kept head has ",
-                                             kept->head.tree_size, " events, the new one ",
-                                             latest.head.tree_size));
+      return Fail(kCheckFailed, absl::StrCat("the log shrank: kept head has ", kept->head.tree_size,
+                                             " events, the new one ", latest.head.tree_size));
     }
     if (kept->head.tree_size == latest.head.tree_size) {
       if (kept->head.root_hash != latest.head.root_hash) {
@@ -230,7 +228,8 @@ int main(int argc, char** argv) {
                                              latest.head.tree_size));
     }
     absl::StatusOr<std::string> leaf = verifier.Leaf(index);
-    if (!leaf.ok()) return Fail(kCannotCheck, absl::StrCat("ExportEvents: ", leaf.status().message()));
+    if (!leaf.ok())
+      return Fail(kCannotCheck, absl::StrCat("ExportEvents: ", leaf.status().message()));
     const std::string leaf_hash = isms::audit::LeafHash(*leaf);
     v1::GetInclusionProofRequest request;
     request.set_index(index);

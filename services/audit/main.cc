@@ -1,6 +1,7 @@
 // The audit service binary: flags, signing key, storage, then serve.
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <memory>
@@ -8,8 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/authenticator.h"
-#include "common/files/file_io.h"
 #include "common/authz/role_service_flags.h"
+#include "common/files/file_io.h"
 #include "common/ratelimit/rate_limiter.h"
 #include "common/server/attempt_tally.h"
 #include "common/server/logger.h"
@@ -38,13 +39,13 @@ int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& statu
   return 1;
 }
 
-
-
 }  // namespace
 
 int main(int argc, char** argv) {
   isms::BlockShutdownSignals();
   signal(SIGXFSZ, SIG_IGN);  // A file size limit is storage full, not death.
+  // The log, its folder and anything else created here: the service's user only.
+  umask(077);
   isms::ParseFlagsWithEnvironment(argc, argv);
 
   absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
@@ -62,13 +63,21 @@ int main(int argc, char** argv) {
   if (key_file.empty()) {
     return Fail(logger, "bad flag", absl::InvalidArgumentError("signing_key_file: required"));
   }
+  struct stat key_stat;
+  if (stat(key_file.c_str(), &key_stat) == 0 && (key_stat.st_mode & 077) != 0) {
+    logger.Log(isms::LogLevel::kWarning,
+               "the signing key file is readable by others than its owner: whoever reads it "
+               "can sign tree heads (chmod 600 it)",
+               {{"file", key_file}});
+  }
   absl::StatusOr<std::string> key_pem = isms::ReadWholeFile(key_file);
   if (!key_pem.ok()) return Fail(logger, "cannot read signing key", key_pem.status());
   auto signer = isms::audit::TreeHeadSigner::FromPrivateKeyPem(*key_pem);
   if (!signer.ok()) return Fail(logger, "bad signing key", signer.status());
   const std::string public_key_file = absl::GetFlag(FLAGS_public_key_file);
   if (!public_key_file.empty()) {
-    absl::Status written = isms::WriteFileAtomically(public_key_file, (*signer)->public_key_pem());
+    absl::Status written =
+        isms::WriteFileAtomically(public_key_file, (*signer)->public_key_pem(), 0644);
     if (!written.ok()) return Fail(logger, "cannot write public key", written);
   }
 
@@ -84,11 +93,11 @@ int main(int argc, char** argv) {
   auto lock = isms::DataDirLock::CreateAndAcquire(data_dir);
   if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
   isms::StorageHealth storage_health;
-  auto store = isms::audit::SqliteAuditStore::Open(
-      absl::StrCat(data_dir, "/audit.db"),
-      absl::GetFlag(FLAGS_init) ? isms::SqliteInit::kCreateIfEmpty
-                                : isms::SqliteInit::kRequireInitialised,
-      &storage_health);
+  auto store = isms::audit::SqliteAuditStore::Open(absl::StrCat(data_dir, "/audit.db"),
+                                                   absl::GetFlag(FLAGS_init)
+                                                       ? isms::SqliteInit::kCreateIfEmpty
+                                                       : isms::SqliteInit::kRequireInitialised,
+                                                   &storage_health);
   if (!store.ok()) return Fail(logger, "cannot open storage", store.status());
   isms::SystemClock clock;
   auto log = isms::audit::AuditLog::Open(**store, **signer, clock);
@@ -125,8 +134,7 @@ int main(int argc, char** argv) {
   } forwarder;
   runner_options.recorder = &forwarder;
   isms::UnaryCallRunner runner(**authenticator, logger, std::move(runner_options));
-  isms::audit::AuditGrpcService service(**log, **permissions, runner,
-                                        (*signer)->public_key_pem());
+  isms::audit::AuditGrpcService service(**log, **permissions, runner, (*signer)->public_key_pem());
   forwarder.target = &service;
 
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();

@@ -1,6 +1,7 @@
 // The role service binary: flags, storage, catalogue seeding, then serve.
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <memory>
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
   // A file size limit reached is storage full: the write fails with an error
   // (UNAVAILABLE to the caller) instead of SIGXFSZ killing the process.
   signal(SIGXFSZ, SIG_IGN);
+  // The register, its folder and anything else created here: the service's
+  // user only.
+  umask(077);
   isms::ParseFlagsWithEnvironment(argc, argv);
 
   absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));

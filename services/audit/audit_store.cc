@@ -39,6 +39,11 @@ const char kEventsSchema[] =
     "  timestamp_ms INTEGER NOT NULL,"
     "  signature BLOB NOT NULL)";
 
+// SQLite's page cache for the log (KiB) and the WAL size, in pages, that
+// triggers a checkpoint (the default is 1,000 pages).
+constexpr int kCacheKib = 64 * 1024;
+constexpr int kWalCheckpointPages = 10000;
+
 constexpr char kEventColumns[] =
     "idx, submitter, event_id, content_digest, leaf, leaf_hash, integrated_us, actor, principal, "
     "resource, method, outcome";
@@ -79,6 +84,16 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const s
                                                                          StorageHealth* health) {
   ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path, init));
   ISMS_RETURN_IF_ERROR(db->Migrate({kEventsSchema}));
+  // Every event adds an entry to six indexes, three of them on random keys
+  // (leaf hash, event id, resource), so an append touches pages all over
+  // them: keep them in memory rather than reading each back from the file
+  // (SQLite's default cache is 2 MiB).
+  ISMS_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA cache_size=-", kCacheKib)));
+  // And let the WAL grow before it is copied back: a page dirtied by many
+  // commits is then written to the database file once. Durability is
+  // unchanged (every commit is still synced).
+  ISMS_RETURN_IF_ERROR(
+      db->Exec(absl::StrCat("PRAGMA wal_autocheckpoint=", kWalCheckpointPages)));
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement find,
       db->Prepare("SELECT idx, content_digest FROM events WHERE submitter = ? AND event_id = ?"));

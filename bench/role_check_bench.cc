@@ -14,18 +14,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <functional>
-#include <thread>
-#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "common/auth/sha256.h"
 #include "common/testing/server_process.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -42,6 +38,10 @@ ABSL_FLAG(int, writes, 2000, "CreatePrincipal calls in the write phase (0 skips 
 namespace {
 
 namespace v1 = isms::role::v1;
+using isms::bench::Authorize;
+using isms::bench::PhaseResult;
+using isms::bench::Print;
+using isms::bench::RunPhase;
 constexpr char kToken[] = "bench-token";
 // principals/p0, appointed SIRO by Populate: after that only holders of the
 // management roles may write.
@@ -50,53 +50,6 @@ constexpr char kSiroToken[] = "bench-siro-token";
 // register and the gateway are: the checks are made with it.
 constexpr char kCheckerToken[] = "bench-checker-token";
 
-struct PhaseResult {
-  double seconds = 0;
-  std::vector<double> latencies_us;
-  int errors = 0;
-  double throughput() const { return latencies_us.size() / seconds; }
-  double percentile(double p) const {
-    if (latencies_us.empty()) return 0;
-    std::vector<double> sorted = latencies_us;
-    const size_t index = std::min(sorted.size() - 1, static_cast<size_t>(p * sorted.size()));
-    std::nth_element(sorted.begin(), sorted.begin() + index, sorted.end());
-    return sorted[index];
-  }
-};
-
-// Runs `call(thread, i)` `requests` times across `threads` threads.
-PhaseResult RunPhase(int threads, int requests,
-                     const std::function<bool(int thread, int i)>& call) {
-  std::vector<std::vector<double>> per_thread(threads);
-  std::atomic<int> errors{0};
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      const int count = requests / threads;
-      per_thread[t].reserve(count);
-      for (int i = 0; i < count; ++i) {
-        const absl::Time before = absl::Now();
-        if (!call(t, i)) ++errors;
-        per_thread[t].push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
-      }
-    });
-  }
-  for (auto& worker : workers) worker.join();
-  PhaseResult result;
-  result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  for (auto& latencies : per_thread) {
-    result.latencies_us.insert(result.latencies_us.end(), latencies.begin(), latencies.end());
-  }
-  result.errors = errors;
-  return result;
-}
-
-void Authorize(grpc::ClientContext& context, const char* token = kToken) {
-  context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-}
-
 bool Populate(v1::RoleService::Stub& stub, int people) {
   auto call_ok = [](const grpc::Status& status, const char* what) {
     if (!status.ok()) std::fprintf(stderr, "%s: %s\n", what, status.error_message().c_str());
@@ -104,7 +57,7 @@ bool Populate(v1::RoleService::Stub& stub, int people) {
   };
   for (int i = 0; i < people; ++i) {
     grpc::ClientContext context;
-    Authorize(context);
+    Authorize(context, kToken);
     v1::CreatePrincipalRequest request;
     request.set_principal_id(absl::StrCat("p", i));
     request.mutable_principal()->set_display_name(absl::StrCat("Person ", i));
@@ -117,7 +70,7 @@ bool Populate(v1::RoleService::Stub& stub, int people) {
   // Every person is staff and owns one asset; p1 deputises for the SIRO.
   auto appoint = [&](const std::string& role, int person, const std::string& scope) {
     grpc::ClientContext context;
-    Authorize(context);
+    Authorize(context, kToken);
     v1::CreateAssignmentRequest request;
     request.mutable_assignment()->set_role(role);
     request.mutable_assignment()->set_principal(absl::StrCat("principals/p", person));
@@ -131,11 +84,6 @@ bool Populate(v1::RoleService::Stub& stub, int people) {
     }
   }
   return appoint("roles/dsiro", 1, "") && appoint("roles/siro", 0, "");
-}
-
-void Print(const char* name, const PhaseResult& r) {
-  std::printf("%-22s %10.0f req/s   p50 %7.1f us   p99 %7.1f us   errors %d\n", name,
-              r.throughput(), r.percentile(0.50), r.percentile(0.99), r.errors);
 }
 
 }  // namespace

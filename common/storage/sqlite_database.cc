@@ -79,8 +79,13 @@ absl::StatusOr<bool> SqliteStatement::Step() {
 
 absl::Status SqliteStatement::Run() {
   absl::StatusOr<bool> stepped = Step();
-  sqlite3_reset(stmt_);
+  Reset();
   return stepped.status();
+}
+
+void SqliteStatement::Reset() {
+  sqlite3_reset(stmt_);
+  bind_error_ = SQLITE_OK;  // Reported by the Step it failed; the next run binds afresh.
 }
 
 std::string SqliteStatement::ColumnText(int index) const {

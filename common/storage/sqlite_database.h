@@ -32,9 +32,12 @@ class SqliteStatement {
   // Advances: true with a row to read, false when done; on error the status
   // SqliteStatus (sqlite_status.h) gives, e.g. Unavailable "storage full: ...".
   absl::StatusOr<bool> Step();
-  // Runs a statement that returns no rows, then resets it (bindings kept
-  // until rebound) so it can run again.
+  // Runs a statement that returns no rows, then resets it as Reset does.
   absl::Status Run();
+  // Ends the current run (releasing the read it holds) so the statement can
+  // run again; bindings are kept until rebound, a failed Bind is forgotten.
+  // For statements kept and reused.
+  void Reset();
 
   // Columns are numbered from 0. Valid until the next Step.
   std::string ColumnText(int index) const;

@@ -99,10 +99,23 @@ class SqliteAuditStore {
   absl::StatusOr<std::optional<uint64_t>> IndexOfLeafHash(absl::string_view leaf_hash);
 
  private:
-  SqliteAuditStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health)
-      : db_(std::move(db)), health_(health) {}
+  SqliteAuditStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health,
+                   SqliteStatement find, SqliteStatement insert_event,
+                   SqliteStatement insert_head, SqliteStatement forget_heads)
+      : db_(std::move(db)),
+        health_(health),
+        find_(std::move(find)),
+        insert_event_(std::move(insert_event)),
+        insert_head_(std::move(insert_head)),
+        forget_heads_(std::move(forget_heads)) {}
+  // Declared first: the statements below are finalized before it closes.
   std::unique_ptr<SqliteDatabase> db_;
   StorageHealth* const health_;
+  // Prepared once: every append runs them (Find once an event).
+  SqliteStatement find_;
+  SqliteStatement insert_event_;
+  SqliteStatement insert_head_;
+  SqliteStatement forget_heads_;
 };
 
 }  // namespace isms::audit

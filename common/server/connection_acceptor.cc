@@ -33,11 +33,19 @@ constexpr absl::Duration kReportEvery = absl::Seconds(1);
 // A connection is taken as still open while its descriptor still names the
 // same socket (same inode): a closed descriptor fails fstat, a reused one
 // names another file.
+}  // namespace
+
 class OpenConnections {
  public:
   void Add(int fd) {
     struct stat st {};
     if (fstat(fd, &st) == 0) open_.push_back({fd, st.st_ino});
+  }
+  // Ends every connection still open (shutdown(2), not close: the
+  // descriptors are gRPC's), so its pending reads and writes fail.
+  void ShutdownAll() {
+    Count();
+    for (const Entry& entry : open_) shutdown(entry.fd, SHUT_RDWR);
   }
   // Forgets the closed ones; returns how many remain.
   int Count() {
@@ -60,6 +68,8 @@ class OpenConnections {
   };
   std::vector<Entry> open_;
 };
+
+namespace {
 
 std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
   const size_t colon = address.rfind(':');
@@ -124,6 +134,12 @@ absl::StatusOr<std::unique_ptr<ConnectionAcceptor>> ConnectionAcceptor::Listen(
   return std::unique_ptr<ConnectionAcceptor>(new ConnectionAcceptor(fd, wake, bound_port));
 }
 
+ConnectionAcceptor::ConnectionAcceptor(int listen_fd, int wake_fd, int port)
+    : listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      port_(port),
+      open_(std::make_unique<OpenConnections>()) {}
+
 ConnectionAcceptor::~ConnectionAcceptor() {
   Stop();
   close(listen_fd_);
@@ -142,8 +158,13 @@ void ConnectionAcceptor::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void ConnectionAcceptor::ShutdownConnections() {
+  Stop();
+  open_->ShutdownAll();
+}
+
 void ConnectionAcceptor::Loop(grpc::Server& server, int max_connections, Logger& logger) {
-  OpenConnections open;
+  OpenConnections& open = *open_;
   int64_t refused = 0;        // Over max_connections since the last report.
   int64_t accept_errors = 0;  // Failed accepts (EMFILE...) since the last report.
   std::string last_error;

@@ -13,6 +13,8 @@
 
 namespace isms {
 
+class OpenConnections;
+
 // Owns a plaintext listening socket and its accept loop, and hands each
 // accepted connection to a running grpc::Server (grpc::AddInsecureChannelFromFd),
 // so that, unlike gRPC 1.51's own listener:
@@ -43,15 +45,21 @@ class ConnectionAcceptor {
   // server stay with it (its Shutdown closes them).
   void Stop();
 
+  // Stops, then ends every connection handed to the server that is still
+  // open, so calls stuck on them (a write to a client that stopped reading)
+  // fail and the server's Shutdown can return.
+  void ShutdownConnections();
+
  private:
-  ConnectionAcceptor(int listen_fd, int wake_fd, int port)
-      : listen_fd_(listen_fd), wake_fd_(wake_fd), port_(port) {}
+  ConnectionAcceptor(int listen_fd, int wake_fd, int port);
   void Loop(grpc::Server& server, int max_connections, Logger& logger);
 
   const int listen_fd_;
   const int wake_fd_;  // eventfd written by Stop() to end the loop's poll.
   const int port_;
   std::atomic<bool> stopping_{false};
+  // Touched by the loop's thread only, and after Stop() by ShutdownConnections.
+  std::unique_ptr<OpenConnections> open_;
   std::thread thread_;
 };
 

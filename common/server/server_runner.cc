@@ -7,10 +7,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/files/file_io.h"
 #include "common/server/connection_acceptor.h"
 #include "common/server/file_limits.h"
 #include "common/server/server_flags.h"
@@ -61,18 +64,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   return grpc::SslServerCredentials(ssl);
 }
 
-// Writes atomically so a watcher never reads half a line.
+// Atomically (a watcher never reads half a line) and through a new
+// exclusive temporary (a link planted at a guessable name redirects nothing).
 absl::Status WriteReadyFile(const std::string& path, const std::string& address) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << address << "\n";
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", temp));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot rename ", temp));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, address + "\n", 0644);
 }
 
 }  // namespace
@@ -170,7 +165,22 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
   health->SetServingStatus(false);
   absl::SleepFor(options.drain_grace);
   if (acceptor != nullptr) acceptor->Stop();
-  server->Shutdown(absl::ToChronoTime(absl::Now() + options.shutdown_timeout));
+  const absl::Time deadline = absl::Now() + options.shutdown_timeout;
+  // At the deadline gRPC cancels the calls still running, but a stream whose
+  // client stopped reading keeps a write pending that only the end of its
+  // connection completes, and Shutdown would wait for it for ever: a second
+  // past the deadline, end the connections themselves.
+  absl::Notification shut_down;
+  std::thread closer([&] {
+    if (!shut_down.WaitForNotificationWithDeadline(deadline + absl::Seconds(1)) &&
+        acceptor != nullptr) {
+      logger.Log(LogLevel::kWarning, "calls outlived the shutdown timeout; closing connections");
+      acceptor->ShutdownConnections();
+    }
+  });
+  server->Shutdown(absl::ToChronoTime(deadline));
+  shut_down.Notify();
+  closer.join();
   server->Wait();
   logger.Log(LogLevel::kInfo, "stopped");
   return absl::OkStatus();

@@ -29,7 +29,9 @@ std::string HolderPid(int fd) {
 absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dir,
                                                                   pid_t pid) {
   std::string path = absl::StrCat(dir, "/LOCK");
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // O_NOFOLLOW: a link planted at LOCK must not make us write a pid into
+  // whatever file it points at.
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot open lock file ", path, ": ", std::strerror(errno)));

@@ -51,6 +51,10 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportEventsResp
     WriteNext();
   }
 
+  // A cancelled call (the client went away, or the server shuts down) ends
+  // at once, even with a write stuck behind a client that stopped reading.
+  void OnCancel() override { Stop(absl::CancelledError("the call was cancelled")); }
+
   void OnDone() override { delete this; }
 
  private:
@@ -81,13 +85,22 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportEventsResp
       Stop(entries.status());
       return;
     }
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;  // Cancelled meanwhile: no write after Finish.
     response_.Clear();
     for (v1::LogEntry& entry : *entries) *response_.add_entries() = std::move(entry);
     next_ += entries->size();
     StartWrite(&response_);
   }
 
+  // Finishes the call once, whichever of completion, an error, a failed
+  // write or a cancellation comes first.
   void Stop(const absl::Status& status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+    }
     runner_.End(context_, call_, status, start_);
     Finish(ToGrpcStatus(status));
   }
@@ -101,7 +114,9 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportEventsResp
   CallInfo call_;
   uint64_t next_ = 0;
   uint64_t end_ = 0;
-  v1::ExportEventsResponse response_;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  v1::ExportEventsResponse response_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -2,10 +2,11 @@
 
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/api/page_token.h"
 #include "common/auth/sha256.h"
 #include "common/status/status_macros.h"
@@ -39,9 +40,8 @@ absl::Status ValidateEvent(const v1::AuditEvent& event, int position) {
   }
   if (event.event_id().size() > kMaxEventIdLength ||
       !std::all_of(event.event_id().begin(), event.event_id().end(), IsEventIdCharacter)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ".event_id: at most ", kMaxEventIdLength,
-                     " characters of [A-Za-z0-9._:-]"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ".event_id: at most ", kMaxEventIdLength,
+                                                   " characters of [A-Za-z0-9._:-]"));
   }
   if (event.ByteSizeLong() > kMaxEventBytes) {
     return absl::InvalidArgumentError(
@@ -88,11 +88,18 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store
   log->tree_ = std::move(tree);
   ISMS_ASSIGN_OR_RETURN(auto latest, store.LatestHead());
   if (!latest.has_value()) {
-    if (log->tree_.size() != 0) {
-      return absl::DataLossError("the log holds events but no signed tree head");
+    // Only a log created by this very start has no head yet: it gets its
+    // signed empty head now. Any other log without one was emptied or
+    // damaged behind the service's back; starting it afresh would hide that.
+    if (log->tree_.size() != 0 || !store.created()) {
+      return absl::DataLossError(absl::StrCat(
+          "the log has no signed tree head (", log->tree_.size(),
+          " events stored): its heads, and perhaps its events, were removed behind the "
+          "service's back"));
     }
     TreeHead empty{0, EmptyRoot(), absl::FromUnixMillis(absl::ToUnixMillis(clock.Now()))};
     ISMS_RETURN_IF_ERROR(log->SignHead(empty));
+    ISMS_RETURN_IF_ERROR(store.SaveHead(empty, log->head_.signature()));
     return log;
   }
   const auto& [head, signature] = *latest;
@@ -106,9 +113,9 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store
         " behind the service's back"));
   }
   if (*log->tree_.RootAt(head.tree_size) != head.root_hash) {
-    return absl::DataLossError(absl::StrCat(
-        "the stored leaf hashes do not give the root of the signed tree head at size ",
-        head.tree_size, ": the log was changed behind the service's back"));
+    return absl::DataLossError(
+        absl::StrCat("the stored leaf hashes do not give the root of the signed tree head at size ",
+                     head.tree_size, ": the log was changed behind the service's back"));
   }
   if (!VerifyTreeHead(signer.public_key_pem(), head, signature).ok()) {
     return absl::DataLossError(absl::StrCat(
@@ -228,8 +235,7 @@ absl::StatusOr<std::pair<uint64_t, uint64_t>> AuditLog::Range(uint64_t start, ui
         absl::StrCat("end_index: ", end, " is beyond the log's size ", log_size));
   }
   if (start > end) {
-    return absl::OutOfRangeError(
-        absl::StrCat("start_index: ", start, " is after end_index ", end));
+    return absl::OutOfRangeError(absl::StrCat("start_index: ", start, " is after end_index ", end));
   }
   return std::make_pair(start, end);
 }
@@ -244,8 +250,10 @@ absl::StatusOr<v1::InclusionProof> AuditLog::InclusionProof(
       return absl::InvalidArgumentError("leaf_hash: must be 32 bytes (SHA-256)");
     }
     absl::MutexLock lock(&mu_);
-    ISMS_ASSIGN_OR_RETURN(std::optional<uint64_t> found, store_.IndexOfLeafHash(request.leaf_hash()));
-    if (!found.has_value() || *found >= tree_.size() || tree_.leaf_hash(*found) != request.leaf_hash()) {
+    ISMS_ASSIGN_OR_RETURN(std::optional<uint64_t> found,
+                          store_.IndexOfLeafHash(request.leaf_hash()));
+    if (!found.has_value() || *found >= tree_.size() ||
+        tree_.leaf_hash(*found) != request.leaf_hash()) {
       return absl::NotFoundError("leaf_hash: no event in the log has this leaf hash");
     }
     index = *found;
@@ -283,8 +291,8 @@ absl::StatusOr<v1::ConsistencyProof> AuditLog::ConsistencyProof(
     return absl::InvalidArgumentError("first_size: must be at least 1");
   }
   if (request.first_size() > second) {
-    return absl::OutOfRangeError(absl::StrCat("first_size: ", request.first_size(),
-                                              " is larger than second_size ", second));
+    return absl::OutOfRangeError(
+        absl::StrCat("first_size: ", request.first_size(), " is larger than second_size ", second));
   }
   ISMS_ASSIGN_OR_RETURN(std::vector<std::string> hashes,
                         tree_.ConsistencyProof(request.first_size(), second));
@@ -298,9 +306,10 @@ absl::StatusOr<v1::ConsistencyProof> AuditLog::ConsistencyProof(
 absl::StatusOr<v1::LogEntry> AuditLog::CheckedEntry(const StoredEvent& stored) const {
   v1::LogEntry entry;
   if (!MatchesTree(stored, entry.mutable_logged())) {
-    return absl::DataLossError(absl::StrCat(
-        "event ", stored.index, " in storage does not match the log: it was changed behind the "
-        "service's back (VerifyLog names the first such index)"));
+    return absl::DataLossError(
+        absl::StrCat("event ", stored.index,
+                     " in storage does not match the log: it was changed behind the "
+                     "service's back (VerifyLog names the first such index)"));
   }
   entry.set_leaf(stored.leaf);
   return entry;
@@ -308,8 +317,9 @@ absl::StatusOr<v1::LogEntry> AuditLog::CheckedEntry(const StoredEvent& stored) c
 
 bool AuditLog::MatchesTree(const StoredEvent& stored, v1::LoggedEvent* logged) const {
   // The leaf must be the tree's, and every column queries and resends rely
-  // on must say what the leaf says: otherwise an edited column could hide an
-  // event from a query or let a resend in twice.
+  // on must say what the leaf says. A read of an edited row fails; a row
+  // edited out of a query's filter is not read by that query, so only
+  // VerifyLog (which reads every row) finds it.
   if (stored.index >= tree_.size() || LeafHash(stored.leaf) != tree_.leaf_hash(stored.index) ||
       !logged->ParseFromString(stored.leaf)) {
     return false;
@@ -347,39 +357,53 @@ absl::StatusOr<std::vector<v1::LogEntry>> AuditLog::ReadRange(uint64_t start, ui
 }
 
 absl::StatusOr<v1::VerifyLogResponse> AuditLog::Verify(uint64_t start, uint64_t end) {
+  // One verification at a time: each holds a server thread for as long as
+  // the range takes to read, so many at once would starve every other call.
+  {
+    absl::MutexLock lock(&verify_mu_);
+    if (verifying_) {
+      return absl::ResourceExhaustedError("a verification is running; retry when it has finished");
+    }
+    verifying_ = true;
+  }
+  absl::Cleanup done = [this] {
+    absl::MutexLock lock(&verify_mu_);
+    verifying_ = false;
+  };
   v1::VerifyLogResponse response;
   response.set_intact(true);
-  for (uint64_t chunk = start; chunk < end; chunk += kReadChunk) {
-    const uint64_t chunk_end = std::min(end, chunk + kReadChunk);
+  uint64_t next = start;
+  while (next < end) {
     absl::MutexLock lock(&mu_);
-    ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, store_.ReadRange(chunk, chunk_end));
-    uint64_t expected = chunk;
+    // A chunk of rows, at most kMaxReplyLeafBytes of leaves: the lock is held
+    // briefly whatever the events' size.
+    ISMS_ASSIGN_OR_RETURN(
+        std::vector<StoredEvent> stored,
+        store_.ReadRange(next, std::min(end, next + kReadChunk), kMaxReplyLeafBytes));
+    if (stored.empty()) break;  // `next` is missing.
     for (const StoredEvent& event : stored) {
       // A missing index, or a row that does not match the tree's leaf.
       v1::LoggedEvent logged;
-      if (event.index != expected || !MatchesTree(event, &logged)) {
-        response.set_intact(false);
-        response.set_first_mismatch_index(expected);
-        return response;
-      }
-      ++expected;
+      if (event.index != next || !MatchesTree(event, &logged)) break;
+      ++next;
       response.set_checked(response.checked() + 1);
     }
-    if (expected != chunk_end) {
-      response.set_intact(false);
-      response.set_first_mismatch_index(expected);
-      return response;
-    }
+    if (next != stored.back().index + 1) break;
+  }
+  if (next < end) {
+    response.set_intact(false);
+    response.set_first_mismatch_index(next);
   }
   return response;
 }
 
 absl::StatusOr<v1::QueryEventsResponse> AuditLog::Query(const v1::QueryEventsRequest& request) {
   ISMS_ASSIGN_OR_RETURN(const int page_size, EffectivePageSize(request.page_size()));
-  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"actor", &request.actor()},
-                                     {"principal", &request.principal()},
-                                     {"resource", &request.resource()},
-                                     {"method", &request.method()}}) {
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string*>{"actor", &request.actor()},
+        {"principal", &request.principal()},
+        {"resource", &request.resource()},
+        {"method", &request.method()}}) {
     if (value->size() > kMaxFilterLength) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": at most ", kMaxFilterLength, " characters"));
@@ -417,10 +441,12 @@ absl::StatusOr<v1::QueryEventsResponse> AuditLog::Query(const v1::QueryEventsReq
   fingerprint.clear_page_token();
   fingerprint.clear_page_size();
   const std::string filter_fingerprint = Canonical(fingerprint);
-  ISMS_ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), filter_fingerprint));
+  ISMS_ASSIGN_OR_RETURN(std::string after,
+                        DecodePageToken(request.page_token(), filter_fingerprint));
   if (!after.empty()) {
     uint64_t index = 0;
-    if (!absl::SimpleAtoi(after, &index)) return absl::InvalidArgumentError("page_token: malformed");
+    if (!absl::SimpleAtoi(after, &index))
+      return absl::InvalidArgumentError("page_token: malformed");
     filter.after_index = index;
   }
   absl::MutexLock lock(&mu_);

@@ -71,7 +71,8 @@ class AuditLog {
   // Up to page_size entries matching the filter, checked as ReadRange does.
   absl::StatusOr<v1::QueryEventsResponse> Query(const v1::QueryEventsRequest& request);
   // Recomputes the leaf hash of every stored event in [start, end) and
-  // compares it with the tree's; reads kReadChunk events per lock hold.
+  // compares it and the stored columns with the tree's leaf; reads a bounded
+  // chunk per lock hold. One at a time: ResourceExhausted while another runs.
   absl::StatusOr<v1::VerifyLogResponse> Verify(uint64_t start, uint64_t end);
 
   // The range [start, end) a request names (end 0: the log's size now):
@@ -94,6 +95,8 @@ class AuditLog {
   MerkleTree tree_ ABSL_GUARDED_BY(mu_);
   v1::SignedTreeHead head_ ABSL_GUARDED_BY(mu_);
   absl::Time last_integrated_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Mutex verify_mu_;
+  bool verifying_ ABSL_GUARDED_BY(verify_mu_) = false;
   const TreeHeadSigner& signer_;
   const Clock& clock_;
 };

@@ -83,6 +83,11 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const s
                                                                          SqliteInit init,
                                                                          StorageHealth* health) {
   ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path, init));
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement has_events,
+      db->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'"));
+  ISMS_RETURN_IF_ERROR(has_events.Step().status());
+  const bool created = has_events.ColumnInt64(0) == 0;
   ISMS_RETURN_IF_ERROR(db->Migrate({kEventsSchema}));
   // Every event adds an entry to six indexes, three of them on random keys
   // (leaf hash, event id, resource), so an append touches pages all over
@@ -92,8 +97,7 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const s
   // And let the WAL grow before it is copied back: a page dirtied by many
   // commits is then written to the database file once. Durability is
   // unchanged (every commit is still synced).
-  ISMS_RETURN_IF_ERROR(
-      db->Exec(absl::StrCat("PRAGMA wal_autocheckpoint=", kWalCheckpointPages)));
+  ISMS_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA wal_autocheckpoint=", kWalCheckpointPages)));
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement find,
       db->Prepare("SELECT idx, content_digest FROM events WHERE submitter = ? AND event_id = ?"));
@@ -106,13 +110,14 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const s
                   "signature) VALUES (?, ?, ?, ?)"));
   ISMS_ASSIGN_OR_RETURN(SqliteStatement forget_heads,
                         db->Prepare("DELETE FROM tree_heads WHERE tree_size < ?"));
-  return std::unique_ptr<SqliteAuditStore>(
+  std::unique_ptr<SqliteAuditStore> store(
       new SqliteAuditStore(std::move(db), health, std::move(find), std::move(insert_event),
                            std::move(insert_head), std::move(forget_heads)));
+  store->created_ = created;
+  return store;
 }
 
-absl::Status SqliteAuditStore::ForEachLeafHash(
-    const std::function<void(std::string)>& leaf_hash) {
+absl::Status SqliteAuditStore::ForEachLeafHash(const std::function<void(std::string)>& leaf_hash) {
   ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
                         db_->Prepare("SELECT idx, leaf_hash FROM events ORDER BY idx"));
   uint64_t expected = 0;
@@ -155,6 +160,23 @@ absl::StatusOr<std::optional<SqliteAuditStore::Existing>> SqliteAuditStore::Find
   return existing;
 }
 
+absl::Status SqliteAuditStore::WriteHead(const TreeHead& head, absl::string_view signature) {
+  insert_head_.Bind(1, static_cast<int64_t>(head.tree_size))
+      .BindBlob(2, head.root_hash)
+      .Bind(3, absl::ToUnixMillis(head.timestamp))
+      .BindBlob(4, signature);
+  ISMS_RETURN_IF_ERROR(insert_head_.Run());
+  // Only the last head is kept: it is what start checks the events against,
+  // and older ones would let whoever edits the file roll the log back to any
+  // earlier genuine state.
+  forget_heads_.Bind(1, static_cast<int64_t>(head.tree_size));
+  return forget_heads_.Run();
+}
+
+absl::Status SqliteAuditStore::SaveHead(const TreeHead& head, absl::string_view signature) {
+  return db_->InTransaction([&] { return WriteHead(head, signature); });
+}
+
 absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, const TreeHead& head,
                                       absl::string_view signature) {
   absl::Status committed = db_->InTransaction([&]() -> absl::Status {
@@ -174,18 +196,7 @@ absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, co
           .Bind(12, static_cast<int64_t>(event.outcome));
       ISMS_RETURN_IF_ERROR(insert.Run());
     }
-    SqliteStatement& insert_head = insert_head_;
-    insert_head.Bind(1, static_cast<int64_t>(head.tree_size))
-        .BindBlob(2, head.root_hash)
-        .Bind(3, absl::ToUnixMillis(head.timestamp))
-        .BindBlob(4, signature);
-    ISMS_RETURN_IF_ERROR(insert_head.Run());
-    // Only the last head is kept: it is what start checks the events
-    // against, and older ones would let whoever edits the file roll the log
-    // back to any earlier genuine state.
-    SqliteStatement& forget = forget_heads_;
-    forget.Bind(1, static_cast<int64_t>(head.tree_size));
-    return forget.Run();
+    return WriteHead(head, signature);
   });
   if (health_ != nullptr) health_->Record(committed);
   return committed;
@@ -245,11 +256,10 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::Query(const EventFilt
     number(filter.newest_first ? "idx < ?" : "idx > ?", static_cast<int64_t>(*filter.after_index));
   }
   const int limit_position = next;
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement select,
-      db_->Prepare(absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE ", where,
-                                " ORDER BY idx ", filter.newest_first ? "DESC" : "ASC",
-                                " LIMIT ?")));
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare(absl::StrCat(
+                            "SELECT ", kEventColumns, " FROM events WHERE ", where,
+                            " ORDER BY idx ", filter.newest_first ? "DESC" : "ASC", " LIMIT ?")));
   select.Bind(limit_position, static_cast<int64_t>(limit));
   for (size_t i = 0; i < texts.size(); ++i) select.Bind(text_positions[i], texts[i]);
   for (const auto& [position, value] : numbers) select.Bind(position, value);

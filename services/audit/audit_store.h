@@ -69,6 +69,10 @@ class SqliteAuditStore {
   // Calls `leaf_hash` for every stored event in index order; FailedPrecondition
   // (naming the index) if the indexes are not 0, 1, 2, ... with no gap.
   absl::Status ForEachLeafHash(const std::function<void(std::string)>& leaf_hash);
+  // True when this Open created the log's tables (a new log, with --init).
+  bool created() const { return created_; }
+  // Stores `head` as the log's last head (the signed empty head of a new log).
+  absl::Status SaveHead(const TreeHead& head, absl::string_view signature);
   // The most recent signed tree head, if any.
   absl::StatusOr<std::optional<std::pair<TreeHead, std::string>>> LatestHead();
 
@@ -99,9 +103,9 @@ class SqliteAuditStore {
   absl::StatusOr<std::optional<uint64_t>> IndexOfLeafHash(absl::string_view leaf_hash);
 
  private:
-  SqliteAuditStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health,
-                   SqliteStatement find, SqliteStatement insert_event,
-                   SqliteStatement insert_head, SqliteStatement forget_heads)
+  SqliteAuditStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health, SqliteStatement find,
+                   SqliteStatement insert_event, SqliteStatement insert_head,
+                   SqliteStatement forget_heads)
       : db_(std::move(db)),
         health_(health),
         find_(std::move(find)),
@@ -111,6 +115,9 @@ class SqliteAuditStore {
   // Declared first: the statements below are finalized before it closes.
   std::unique_ptr<SqliteDatabase> db_;
   StorageHealth* const health_;
+  // Writes `head` and forgets older ones. REQUIRES: inside a transaction.
+  absl::Status WriteHead(const TreeHead& head, absl::string_view signature);
+  bool created_ = false;
   // Prepared once: every append runs them (Find once an event).
   SqliteStatement find_;
   SqliteStatement insert_event_;

@@ -74,13 +74,6 @@ int main(int argc, char** argv) {
   if (!key_pem.ok()) return Fail(logger, "cannot read signing key", key_pem.status());
   auto signer = isms::audit::TreeHeadSigner::FromPrivateKeyPem(*key_pem);
   if (!signer.ok()) return Fail(logger, "bad signing key", signer.status());
-  const std::string public_key_file = absl::GetFlag(FLAGS_public_key_file);
-  if (!public_key_file.empty()) {
-    absl::Status written =
-        isms::WriteFileAtomically(public_key_file, (*signer)->public_key_pem(), 0644);
-    if (!written.ok()) return Fail(logger, "cannot write public key", written);
-  }
-
   auto permissions = isms::PermissionClientFromFlags();
   if (!permissions.ok()) return Fail(logger, "bad role service flags", permissions.status());
   if (absl::GetFlag(FLAGS_role_service_address).empty()) {
@@ -103,6 +96,14 @@ int main(int argc, char** argv) {
   auto log = isms::audit::AuditLog::Open(**store, **signer, clock);
   if (!log.ok()) return Fail(logger, "cannot load the log", log.status());
   logger.Log(isms::LogLevel::kInfo, "log loaded", {{"tree_size", absl::StrCat((*log)->size())}});
+  // Published only once the log has been checked against this key: a start
+  // refused for another key leaves the file naming the key that signed it.
+  const std::string public_key_file = absl::GetFlag(FLAGS_public_key_file);
+  if (!public_key_file.empty()) {
+    absl::Status written =
+        isms::WriteFileAtomically(public_key_file, (*signer)->public_key_pem(), 0644);
+    if (!written.ok()) return Fail(logger, "cannot write public key", written);
+  }
 
   // Appends are not rate-limited as writes (a service delivering a backlog
   // must not be throttled into falling behind); refusals are, for their

@@ -89,7 +89,8 @@ class AuditLogTest : public ::testing::Test {
     return log.status();
   }
 
-  std::vector<uint64_t> Append(const Events& events, const std::string& submitter = "services/role") {
+  std::vector<uint64_t> Append(const Events& events,
+                               const std::string& submitter = "services/role") {
     auto appended = log_->Append(submitter, events);
     EXPECT_THAT(appended.status(), IsOk());
     if (!appended.ok()) return {};
@@ -192,8 +193,9 @@ TEST_F(AuditLogTest, BadBatchesAreRefusedNamingTheField) {
   EXPECT_THAT(log_->Append("services/role", Batch({bad_outcome})).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outcome")));
   v1::AuditEvent unknown_field = Event("unknown");
-  unknown_field.GetReflection()->MutableUnknownFields(&unknown_field)->AddLengthDelimited(
-      99, "hidden payload");
+  unknown_field.GetReflection()
+      ->MutableUnknownFields(&unknown_field)
+      ->AddLengthDelimited(99, "hidden payload");
   EXPECT_THAT(log_->Append("services/role", Batch({unknown_field})).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not know")));
   EXPECT_EQ(log_->size(), 0u);
@@ -311,9 +313,9 @@ TEST_F(AuditLogTest, AnEventChangedBehindTheServicesBackIsFoundByVerifyReadsAndP
   ASSERT_TRUE(forged.ParseFromString((*log_->ReadRange(17, 18))[0].leaf()));
   forged.mutable_event()->set_actor("principals/someone-else");
   const std::string forged_leaf = EncodeLeaf(forged);
-  EditBehindTheServicesBack(path_, absl::StrCat("UPDATE events SET leaf = x'",
-                                                absl::BytesToHexString(forged_leaf),
-                                                "' WHERE idx = 17"));
+  EditBehindTheServicesBack(
+      path_, absl::StrCat("UPDATE events SET leaf = x'", absl::BytesToHexString(forged_leaf),
+                          "' WHERE idx = 17"));
   auto verified = log_->Verify(0, 30);
   ASSERT_THAT(verified.status(), IsOk());
   EXPECT_FALSE(verified->intact());
@@ -328,8 +330,8 @@ TEST_F(AuditLogTest, AnEventChangedBehindTheServicesBackIsFoundByVerifyReadsAndP
   auto proof = log_->InclusionProof(request);
   ASSERT_THAT(proof.status(), IsOk());
   std::vector<std::string> hashes(proof->hashes().begin(), proof->hashes().end());
-  EXPECT_FALSE(VerifyInclusion(LeafHash(forged_leaf), 17, head.tree_size(), hashes,
-                               head.root_hash()));
+  EXPECT_FALSE(
+      VerifyInclusion(LeafHash(forged_leaf), 17, head.tree_size(), hashes, head.root_hash()));
   // After a restart verification still names it.
   Reopen();
   EXPECT_EQ(log_->Verify(0, 0 + 30)->first_mismatch_index(), 17u);
@@ -362,9 +364,25 @@ TEST_F(AuditLogTest, EventsAddedBehindTheServicesBackAreRefusedAtStartNotSigned)
   store_.reset();
   // A copy of event 4 as a sixth row: a valid-looking event no head covers.
   EditBehindTheServicesBack(
-      path_, "INSERT INTO events SELECT 5, submitter, 'forged', content_digest, leaf, leaf_hash, "
-             "integrated_us, actor, principal, resource, method, outcome FROM events WHERE idx = 4");
+      path_,
+      "INSERT INTO events SELECT 5, submitter, 'forged', content_digest, leaf, leaf_hash, "
+      "integrated_us, actor, principal, resource, method, outcome FROM events WHERE idx = 4");
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("added")));
+}
+
+TEST_F(AuditLogTest, ALogEmptiedBehindTheServicesBackDoesNotStartAfresh) {
+  AppendMany(5);
+  log_.reset();
+  store_.reset();
+  EditBehindTheServicesBack(path_, "DELETE FROM tree_heads; DELETE FROM events");
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("no signed tree head")));
+}
+
+TEST_F(AuditLogTest, ANewLogStoresItsSignedEmptyHead) {
+  // SetUp created the log; reopening finds its empty head, signed.
+  ASSERT_THAT(Open(), IsOk());
+  EXPECT_EQ(log_->LatestHead().tree_size(), 0u);
+  EXPECT_EQ(log_->LatestHead().root_hash(), EmptyRoot());
 }
 
 TEST_F(AuditLogTest, AStoredHeadNotSignedByTheKeyIsRefusedAtStart) {
@@ -412,8 +430,9 @@ TEST_F(AuditLogTest, ColumnsEditedToHideAnEventAreNamedByVerifyAndReads) {
 }
 
 TEST_F(AuditLogTest, QueriesFilterAndPageInEitherDirection) {
-  Append(Batch({Event("1", "principals/alice", "assets/a"), Event("2", "principals/bob", "assets/a/risks/r"),
-                Event("3", "principals/alice", "assets/ab"), Event("4", "principals/alice", "assets/a")}));
+  Append(Batch(
+      {Event("1", "principals/alice", "assets/a"), Event("2", "principals/bob", "assets/a/risks/r"),
+       Event("3", "principals/alice", "assets/ab"), Event("4", "principals/alice", "assets/a")}));
   v1::QueryEventsRequest request;
   request.set_actor("principals/alice");
   request.set_resource("assets/a");

@@ -1,8 +1,10 @@
 #include "common/storage/data_dir_lock.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "common/testing/server_process.h"
@@ -41,6 +43,16 @@ TEST_F(DataDirLockTest, ReleasedLockCanBeTakenAgain) {
   { ASSERT_TRUE(DataDirLock::Acquire(dir_.path(), 1).ok()); }
   auto again = DataDirLock::Acquire(dir_.path(), 2);
   EXPECT_TRUE(again.ok()) << again.status();
+}
+
+TEST_F(DataDirLockTest, ALinkPlantedAtTheLockFileIsNotFollowed) {
+  const std::string victim = dir_.path() + "/victim";
+  { std::ofstream(victim) << "precious"; }
+  ASSERT_EQ(symlink(victim.c_str(), (dir_.path() + "/LOCK").c_str()), 0);
+  EXPECT_FALSE(DataDirLock::Acquire(dir_.path(), 4242).ok());
+  std::ifstream in(victim);
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(contents, "precious");
 }
 
 TEST_F(DataDirLockTest, MissingDirectoryIsUnavailable) {

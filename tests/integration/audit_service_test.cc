@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -18,7 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/audit/merkle_tree.h"
+#include "tests/audit/test_keys.h"
 #include "tests/integration/audit_suite.h"
+#include "tests/integration/raw_http2_client.h"
 
 namespace isms::testing {
 namespace {
@@ -201,7 +205,8 @@ TEST_F(AuditServiceTest, AnEventChangedBehindTheServicesBackIsReportedAndItsProo
   sqlite3_prepare_v2(db, "SELECT leaf FROM events WHERE idx = 20", -1, &select, nullptr);
   ASSERT_EQ(sqlite3_step(select), SQLITE_ROW);
   v1::LoggedEvent logged;
-  ASSERT_TRUE(logged.ParseFromArray(sqlite3_column_blob(select, 0), sqlite3_column_bytes(select, 0)));
+  ASSERT_TRUE(
+      logged.ParseFromArray(sqlite3_column_blob(select, 0), sqlite3_column_bytes(select, 0)));
   sqlite3_finalize(select);
   logged.mutable_event()->set_description("nothing happened here");
   const std::string forged = logged.SerializeAsString();
@@ -230,8 +235,8 @@ TEST_F(AuditServiceTest, AnEventChangedBehindTheServicesBackIsReportedAndItsProo
   std::vector<std::string> hashes(proof.hashes().begin(), proof.hashes().end());
   EXPECT_FALSE(audit::VerifyInclusion(audit::LeafHash(forged), 20, head.tree_size(), hashes,
                                       head.root_hash()));
-  EXPECT_TRUE(audit::VerifyInclusion(proof.leaf_hash(), 20, head.tree_size(), hashes,
-                                     head.root_hash()));
+  EXPECT_TRUE(
+      audit::VerifyInclusion(proof.leaf_hash(), 20, head.tree_size(), hashes, head.root_hash()));
   // The verifier people run cannot prove it either.
   EXPECT_NE(RunCommand(Verifier("--event_index=20"), &output), 0) << output;
   EXPECT_THAT(output, HasSubstr("event 20"));
@@ -259,13 +264,61 @@ TEST_F(AuditServiceTest, AHeadKeptBefore10000MoreEventsGetsAConsistencyProofThat
                                        now.root_hash(), hashes));
   // A verifier holding another key refuses the head.
   std::string other_key_output;
-  EXPECT_EQ(RunCommand(absl::StrCat(ISMS_AUDIT_VERIFY_BINARY, " --address=",
-                                    audit_server_->address(), " --token_file=", TokenFileOf(kSiemToken),
-                                    " --public_key_file=",
-                                    ISMS_SOURCE_DIR, "/tests/audit/testdata/other-public.pem"),
-                       &other_key_output),
-            2)
+  EXPECT_EQ(
+      RunCommand(absl::StrCat(ISMS_AUDIT_VERIFY_BINARY, " --address=", audit_server_->address(),
+                              " --token_file=", TokenFileOf(kSiemToken), " --public_key_file=",
+                              ISMS_SOURCE_DIR, "/tests/audit/testdata/other-public.pem"),
+                 &other_key_output),
+      2)
       << other_key_output;
+}
+
+TEST_F(AuditServiceTest, AClientThatStopsReadingAnExportDoesNotHoldUpShutdown) {
+  StopAudit();
+  StartAudit({"--shutdown_timeout=1s"});
+  AppendMany(3000, "s");  // About 1.3 MB: far more than a stream's window.
+  // Clients that ask for the whole log and then never open their windows
+  // again: the service's writes to them stall for good.
+  std::vector<std::unique_ptr<RawHttp2Connection>> stalled;
+  const int port =
+      std::stoi(audit_server_->address().substr(audit_server_->address().rfind(':') + 1));
+  for (int i = 0; i < 3; ++i) {
+    auto connection = RawHttp2Connection::Connect(port);
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    RawHttp2Connection::Headers headers =
+        RawHttp2Connection::GrpcRequestHeaders("/isms.audit.v1.AuditService/ExportEvents");
+    headers.emplace_back("authorization", absl::StrCat("Bearer ", kSiemToken));
+    ASSERT_TRUE((*connection)->SendHeaders(1, headers, false));
+    ASSERT_TRUE((*connection)->SendData(1, std::string(5, '\0'), true, absl::Seconds(5)));
+    stalled.push_back(*std::move(connection));
+  }
+  absl::SleepFor(absl::Seconds(1));
+  audit_server_->Signal(SIGTERM);
+  auto exited = audit_server_->Wait(absl::Seconds(30));
+  ASSERT_TRUE(exited.ok()) << "still running 30 s after SIGTERM with --shutdown_timeout=1s";
+  EXPECT_TRUE(WIFEXITED(*exited));
+  audit_server_.reset();
+}
+
+TEST_F(AuditServiceTest, AStartRefusedForAnotherKeyLeavesThePublishedKeyAlone) {
+  AppendMany(3, "k");
+  StopAudit();
+  std::ifstream before_file(PublicKeyFile());
+  const std::string before((std::istreambuf_iterator<char>(before_file)),
+                           std::istreambuf_iterator<char>());
+  const std::string other_key = path() + "/other-key.pem";
+  std::ofstream(other_key) << audit::NewKeyPem();
+  auto refused = ServerProcess::Start(ISMS_AUDIT_SERVICE_BINARY,
+                                      {absl::StrCat("--data_dir=", path(), "/audit-data"),
+                                       absl::StrCat("--token_file=", path(), "/audit-tokens"),
+                                       absl::StrCat("--signing_key_file=", other_key),
+                                       absl::StrCat("--public_key_file=", PublicKeyFile())},
+                                      path() + "/refused.log", absl::Seconds(10));
+  EXPECT_FALSE(refused.ok());
+  std::ifstream after_file(PublicKeyFile());
+  const std::string after((std::istreambuf_iterator<char>(after_file)),
+                          std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, before);
 }
 
 TEST_F(AuditServiceTest, KillDashNineInTheMiddleOfBatchesLosesAndDoublesNothing) {
@@ -278,7 +331,8 @@ TEST_F(AuditServiceTest, KillDashNineInTheMiddleOfBatchesLosesAndDoublesNothing)
   std::thread sender([&] {
     for (int batch = 0; batch < 400 && !gone; ++batch) {
       std::vector<v1::AuditEvent> events;
-      for (int i = 0; i < kBatch; ++i) events.push_back(TestEvent(absl::StrCat("k-", batch, "-", i)));
+      for (int i = 0; i < kBatch; ++i)
+        events.push_back(TestEvent(absl::StrCat("k-", batch, "-", i)));
       grpc::Status status = Append(events);
       if (status.ok()) {
         acknowledged_batches = batch + 1;

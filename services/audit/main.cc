@@ -1,6 +1,5 @@
 // The audit service binary: flags, signing key, storage, then serve.
 
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include "common/server/logger.h"
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
+#include "common/server/service_start.h"
 #include "common/server/unary_call.h"
 #include "common/server/writes_health.h"
 #include "common/storage/data_dir_lock.h"
@@ -32,36 +32,17 @@ ABSL_FLAG(std::string, public_key_file, "",
 ABSL_FLAG(bool, init, false,
           "create a fresh log if data_dir has none; without it the service refuses to start on "
           "a missing or empty database. Ignored once initialised");
-namespace {
-
-int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& status) {
-  logger.Log(isms::LogLevel::kError, what, {{"error", status.ToString()}});
-  return 1;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  isms::BlockShutdownSignals();
-  signal(SIGXFSZ, SIG_IGN);  // A file size limit is storage full, not death.
-  // The log, its folder and anything else created here: the service's user only.
-  umask(077);
-  isms::ParseFlagsWithEnvironment(argc, argv);
-
-  absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
-  isms::Logger logger(stderr, level.ok() ? *level : isms::LogLevel::kInfo);
-  if (!level.ok()) return Fail(logger, "bad flag", level.status());
-
-  const std::string token_file = absl::GetFlag(FLAGS_token_file);
-  if (token_file.empty()) {
-    return Fail(logger, "bad flag", absl::InvalidArgumentError("token_file: required"));
-  }
-  auto authenticator = isms::Authenticator::FromFile(token_file);
-  if (!authenticator.ok()) return Fail(logger, "cannot load tokens", authenticator.status());
+  isms::ServiceStart start = isms::StartService(argc, argv);
+  if (start.authenticator == nullptr) return 1;
+  isms::Logger& logger = *start.logger;
+  const std::string& token_file = start.token_file;
+  isms::Authenticator& authenticator = *start.authenticator;
 
   const std::string key_file = absl::GetFlag(FLAGS_signing_key_file);
   if (key_file.empty()) {
-    return Fail(logger, "bad flag", absl::InvalidArgumentError("signing_key_file: required"));
+    return isms::FailStart(logger, "bad flag",
+                           absl::InvalidArgumentError("signing_key_file: required"));
   }
   struct stat key_stat;
   if (stat(key_file.c_str(), &key_stat) == 0 && (key_stat.st_mode & 077) != 0) {
@@ -71,11 +52,12 @@ int main(int argc, char** argv) {
                {{"file", key_file}});
   }
   absl::StatusOr<std::string> key_pem = isms::ReadWholeFile(key_file);
-  if (!key_pem.ok()) return Fail(logger, "cannot read signing key", key_pem.status());
+  if (!key_pem.ok()) return isms::FailStart(logger, "cannot read signing key", key_pem.status());
   auto signer = isms::audit::TreeHeadSigner::FromPrivateKeyPem(*key_pem);
-  if (!signer.ok()) return Fail(logger, "bad signing key", signer.status());
+  if (!signer.ok()) return isms::FailStart(logger, "bad signing key", signer.status());
   auto permissions = isms::PermissionClientFromFlags();
-  if (!permissions.ok()) return Fail(logger, "bad role service flags", permissions.status());
+  if (!permissions.ok())
+    return isms::FailStart(logger, "bad role service flags", permissions.status());
   if (absl::GetFlag(FLAGS_role_service_address).empty()) {
     logger.Log(isms::LogLevel::kWarning,
                "no --role_service_address: reads of the trail by people are refused");
@@ -84,17 +66,17 @@ int main(int argc, char** argv) {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   // One writer per data directory, held until the process ends.
   auto lock = isms::DataDirLock::CreateAndAcquire(data_dir);
-  if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
+  if (!lock.ok()) return isms::FailStart(logger, "cannot lock data_dir", lock.status());
   isms::StorageHealth storage_health;
   auto store = isms::audit::SqliteAuditStore::Open(absl::StrCat(data_dir, "/audit.db"),
                                                    absl::GetFlag(FLAGS_init)
                                                        ? isms::SqliteInit::kCreateIfEmpty
                                                        : isms::SqliteInit::kRequireInitialised,
                                                    &storage_health);
-  if (!store.ok()) return Fail(logger, "cannot open storage", store.status());
+  if (!store.ok()) return isms::FailStart(logger, "cannot open storage", store.status());
   isms::SystemClock clock;
   auto log = isms::audit::AuditLog::Open(**store, **signer, clock);
-  if (!log.ok()) return Fail(logger, "cannot load the log", log.status());
+  if (!log.ok()) return isms::FailStart(logger, "cannot load the log", log.status());
   logger.Log(isms::LogLevel::kInfo, "log loaded", {{"tree_size", absl::StrCat((*log)->size())}});
   // Published only once the log has been checked against this key: a start
   // refused for another key leaves the file naming the key that signed it.
@@ -102,7 +84,7 @@ int main(int argc, char** argv) {
   if (!public_key_file.empty()) {
     absl::Status written =
         isms::WriteFileAtomically(public_key_file, (*signer)->public_key_pem(), 0644);
-    if (!written.ok()) return Fail(logger, "cannot write public key", written);
+    if (!written.ok()) return isms::FailStart(logger, "cannot write public key", written);
   }
 
   // Appends are not rate-limited as writes (a service delivering a backlog
@@ -112,8 +94,9 @@ int main(int argc, char** argv) {
   rate_limits.refusal_audits = {absl::GetFlag(FLAGS_refusal_audit_rate),
                                 absl::GetFlag(FLAGS_refusal_audit_burst)};
   if (rate_limits.refusal_audits.per_second <= 0 || rate_limits.refusal_audits.burst < 1) {
-    return Fail(logger, "bad flag",
-                absl::InvalidArgumentError("refusal audit rate must be positive, burst >= 1"));
+    return isms::FailStart(
+        logger, "bad flag",
+        absl::InvalidArgumentError("refusal audit rate must be positive, burst >= 1"));
   }
   isms::TokenBucketRateLimiter limiter(rate_limits, clock, logger);
   isms::AttemptTally unauthenticated("unauthenticated calls", clock, logger);
@@ -122,8 +105,9 @@ int main(int argc, char** argv) {
   runner_options.unauthenticated = &unauthenticated;
   runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
   if (runner_options.identity_from_certificate && absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
-    return Fail(logger, "bad flag",
-                absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
+    return isms::FailStart(
+        logger, "bad flag",
+        absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
   }
   // The service records the runner's refusals itself; it exists only after
   // the runner, so the runner reaches it through this forwarder.
@@ -134,7 +118,7 @@ int main(int argc, char** argv) {
     }
   } forwarder;
   runner_options.recorder = &forwarder;
-  isms::UnaryCallRunner runner(**authenticator, logger, std::move(runner_options));
+  isms::UnaryCallRunner runner(authenticator, logger, std::move(runner_options));
   isms::audit::AuditGrpcService service(**log, **permissions, runner, (*signer)->public_key_pem());
   forwarder.target = &service;
 
@@ -145,13 +129,13 @@ int main(int argc, char** argv) {
   isms::ReportWritesHealth(server_options, storage_health, logger,
                            "isms.audit.v1.AuditService/writes");
   server_options.on_reload = [&] {
-    absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
+    absl::Status reloaded = authenticator.ReloadFromFile(token_file);
     logger.Log(reloaded.ok() ? isms::LogLevel::kInfo : isms::LogLevel::kError,
                reloaded.ok() ? "tokens reloaded" : "tokens not reloaded; keeping the old ones",
                {{"file", token_file}, {"error", reloaded.ToString()}});
   };
   absl::Status served = isms::RunServer(server_options, {&service}, logger);
   storage_health.SetListener(nullptr);  // The health service is gone.
-  if (!served.ok()) return Fail(logger, "cannot serve", served);
+  if (!served.ok()) return isms::FailStart(logger, "cannot serve", served);
   return 0;
 }

@@ -1,8 +1,5 @@
 // The role service binary: flags, storage, catalogue seeding, then serve.
 
-#include <signal.h>
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <memory>
 
@@ -17,6 +14,7 @@
 #include "common/server/logger.h"
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
+#include "common/server/service_start.h"
 #include "common/server/unary_call.h"
 #include "common/server/writes_health.h"
 #include "common/storage/data_dir_lock.h"
@@ -49,38 +47,19 @@ namespace {
 // read-only, failing); reads go on being served under the other names.
 constexpr char kWritesHealthName[] = "isms.role.v1.RoleService/writes";
 
-int Fail(isms::Logger& logger, absl::string_view what, const absl::Status& status) {
-  logger.Log(isms::LogLevel::kError, what, {{"error", status.ToString()}});
-  return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  isms::BlockShutdownSignals();
-  // A file size limit reached is storage full: the write fails with an error
-  // (UNAVAILABLE to the caller) instead of SIGXFSZ killing the process.
-  signal(SIGXFSZ, SIG_IGN);
-  // The register, its folder and anything else created here: the service's
-  // user only.
-  umask(077);
-  isms::ParseFlagsWithEnvironment(argc, argv);
-
-  absl::StatusOr<isms::LogLevel> level = isms::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
-  isms::Logger logger(stderr, level.ok() ? *level : isms::LogLevel::kInfo);
-  if (!level.ok()) return Fail(logger, "bad flag", level.status());
-
-  const std::string token_file = absl::GetFlag(FLAGS_token_file);
-  if (token_file.empty()) {
-    return Fail(logger, "bad flag", absl::InvalidArgumentError("token_file: required"));
-  }
-  auto authenticator = isms::Authenticator::FromFile(token_file);
-  if (!authenticator.ok()) return Fail(logger, "cannot load tokens", authenticator.status());
+  isms::ServiceStart start = isms::StartService(argc, argv);
+  if (start.authenticator == nullptr) return 1;
+  isms::Logger& logger = *start.logger;
+  const std::string& token_file = start.token_file;
+  isms::Authenticator& authenticator = *start.authenticator;
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   // One writer per data directory, held until the process ends.
   auto lock = isms::DataDirLock::CreateAndAcquire(data_dir);
-  if (!lock.ok()) return Fail(logger, "cannot lock data_dir", lock.status());
+  if (!lock.ok()) return isms::FailStart(logger, "cannot lock data_dir", lock.status());
 
   isms::StorageHealth storage_health;
   isms::role::SqliteRoleStore::Options store_options;
@@ -88,7 +67,7 @@ int main(int argc, char** argv) {
                                                  : isms::SqliteInit::kRequireInitialised;
   store_options.health = &storage_health;
   auto store = isms::role::SqliteRoleStore::Open(absl::StrCat(data_dir, "/role.db"), store_options);
-  if (!store.ok()) return Fail(logger, "cannot open storage", store.status());
+  if (!store.ok()) return isms::FailStart(logger, "cannot open storage", store.status());
 
   isms::SystemClock clock;
   isms::role::RoleRegistry::Options options;
@@ -101,7 +80,7 @@ int main(int argc, char** argv) {
                {{"bootstrap_principal", options.bootstrap_principal}});
   }
   auto registry = isms::role::RoleRegistry::Open(**store, clock, std::move(options));
-  if (!registry.ok()) return Fail(logger, "cannot load state", registry.status());
+  if (!registry.ok()) return isms::FailStart(logger, "cannot load state", registry.status());
 
   // Delivery of the outbox to the audit service. Without one, events wait in
   // the outbox (GetAuditDelivery reports them) until a start with one.
@@ -110,11 +89,12 @@ int main(int argc, char** argv) {
   const isms::PeerConfig audit_config = isms::AuditPeerFromFlags();
   if (!audit_config.address.empty()) {
     auto peer = isms::PeerChannel::Connect(audit_config);
-    if (!peer.ok()) return Fail(logger, "bad audit service flags", peer.status());
+    if (!peer.ok()) return isms::FailStart(logger, "bad audit service flags", peer.status());
     audit_peer = *std::move(peer);
     auto started = isms::OutboxRelay::Start(**store, *audit_peer, logger, clock,
                                             isms::AuditRelayOptionsFromFlags());
-    if (!started.ok()) return Fail(logger, "cannot start audit delivery", started.status());
+    if (!started.ok())
+      return isms::FailStart(logger, "cannot start audit delivery", started.status());
     relay = *std::move(started);
     (*registry)->SetAuditRelay(relay.get());
     logger.Log(isms::LogLevel::kInfo, "audit delivery", {{"audit_address", audit_config.address}});
@@ -128,9 +108,9 @@ int main(int argc, char** argv) {
   const std::string catalogue_file = absl::GetFlag(FLAGS_catalogue_file);
   if (!catalogue_file.empty()) {
     auto catalogue = isms::role::LoadCatalogueFile(catalogue_file);
-    if (!catalogue.ok()) return Fail(logger, "bad catalogue", catalogue.status());
+    if (!catalogue.ok()) return isms::FailStart(logger, "bad catalogue", catalogue.status());
     auto seeded = (*registry)->SeedCatalogue(*catalogue);
-    if (!seeded.ok()) return Fail(logger, "cannot seed catalogue", seeded.status());
+    if (!seeded.ok()) return isms::FailStart(logger, "cannot seed catalogue", seeded.status());
     logger.Log(isms::LogLevel::kInfo, "catalogue",
                {{"loaded_roles", absl::StrCat(*seeded)}, {"file", catalogue_file}});
   }
@@ -145,8 +125,9 @@ int main(int argc, char** argv) {
   for (const isms::RateLimit& limit :
        {rate_limits.principal_writes, rate_limits.service_writes, rate_limits.refusal_audits}) {
     if (limit.per_second <= 0 || limit.burst < 1) {
-      return Fail(logger, "bad flag",
-                  absl::InvalidArgumentError("rate limits: rates must be positive, bursts >= 1"));
+      return isms::FailStart(
+          logger, "bad flag",
+          absl::InvalidArgumentError("rate limits: rates must be positive, bursts >= 1"));
     }
   }
   isms::TokenBucketRateLimiter limiter(rate_limits, clock, logger);
@@ -158,16 +139,17 @@ int main(int argc, char** argv) {
   runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
   runner_options.recorder = registry->get();
   if (runner_options.identity_from_certificate && absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
-    return Fail(logger, "bad flag",
-                absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
+    return isms::FailStart(
+        logger, "bad flag",
+        absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
   }
-  isms::UnaryCallRunner runner(**authenticator, logger, std::move(runner_options));
+  isms::UnaryCallRunner runner(authenticator, logger, std::move(runner_options));
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
   server_options.health_service_names = {isms::role::v1::RoleService::service_full_name()};
   isms::ReportWritesHealth(server_options, storage_health, logger, kWritesHealthName);
   server_options.on_reload = [&] {
-    absl::Status reloaded = (*authenticator)->ReloadFromFile(token_file);
+    absl::Status reloaded = authenticator.ReloadFromFile(token_file);
     if (reloaded.ok()) {
       logger.Log(isms::LogLevel::kInfo, "tokens reloaded", {{"file", token_file}});
     } else {
@@ -180,6 +162,6 @@ int main(int argc, char** argv) {
   // No call runs now; what the relay has not delivered waits for the next start.
   (*registry)->SetAuditRelay(nullptr);
   if (relay != nullptr) relay->Stop();
-  if (!served.ok()) return Fail(logger, "cannot serve", served);
+  if (!served.ok()) return isms::FailStart(logger, "cannot serve", served);
   return 0;
 }

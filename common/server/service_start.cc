@@ -1,0 +1,47 @@
+#include "common/server/service_start.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "common/server/server_flags.h"
+#include "common/server/server_runner.h"
+
+namespace isms {
+
+int FailStart(Logger& logger, absl::string_view what, const absl::Status& status) {
+  logger.Log(LogLevel::kError, what, {{"error", status.ToString()}});
+  return 1;
+}
+
+ServiceStart StartService(int argc, char** argv) {
+  BlockShutdownSignals();
+  signal(SIGXFSZ, SIG_IGN);
+  umask(077);
+  ParseFlagsWithEnvironment(argc, argv);
+
+  ServiceStart start;
+  absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  start.logger = std::make_unique<Logger>(stderr, level.ok() ? *level : LogLevel::kInfo);
+  if (!level.ok()) {
+    FailStart(*start.logger, "bad flag", level.status());
+    return start;
+  }
+  start.token_file = absl::GetFlag(FLAGS_token_file);
+  if (start.token_file.empty()) {
+    FailStart(*start.logger, "bad flag", absl::InvalidArgumentError("token_file: required"));
+    return start;
+  }
+  absl::StatusOr<std::unique_ptr<Authenticator>> authenticator =
+      Authenticator::FromFile(start.token_file);
+  if (!authenticator.ok()) {
+    FailStart(*start.logger, "cannot load tokens", authenticator.status());
+    return start;
+  }
+  start.authenticator = *std::move(authenticator);
+  return start;
+}
+
+}  // namespace isms

@@ -7,7 +7,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <atomic>
@@ -73,6 +72,21 @@ class AuditDeliveryTest : public AuditSuite {
     return created;
   }
 
+  // Starts both services with `role_flags`, then makes `count` changes
+  // (principals "<prefix>-<i>") while the audit service is down, and starts
+  // it again: a backlog for the relay to deliver.
+  void DeliverBacklog(const std::string& prefix, int count,
+                      std::vector<std::string> role_flags = {}) {
+    StartAudit();
+    StartRole(std::move(role_flags));
+    StopAudit();
+    for (int i = 0; i < count; ++i) {
+      grpc::Status status = CreatePerson(absl::StrCat(prefix, "-", i));
+      ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+    }
+    StartAudit();
+  }
+
   // Every event once (by event id) and the creations in the order made.
   void ExpectOnceInOrder(const std::vector<v1::LogEntry>& created, const std::string& prefix,
                          int count) {
@@ -87,7 +101,6 @@ class AuditDeliveryTest : public AuditSuite {
           << "out of order at " << i;
     }
   }
-
 };
 
 TEST_F(AuditDeliveryTest, AnAppointmentAppearsInTheTrailWithWhoForWhomRequestAndChange) {
@@ -131,7 +144,8 @@ TEST_F(AuditDeliveryTest, AnAppointmentAppearsInTheTrailWithWhoForWhomRequestAnd
         appointment_found = true;
         bool role_recorded = false;
         for (const v1::FieldChange& change : event.changes()) {
-          if (change.field() == "role") role_recorded = absl::StrContains(change.after(), "roles/siro");
+          if (change.field() == "role")
+            role_recorded = absl::StrContains(change.after(), "roles/siro");
         }
         EXPECT_TRUE(role_recorded);
       }
@@ -221,23 +235,12 @@ TEST_F(AuditDeliveryTest, ReadsWaitingOnAHungRoleServiceHoldUpNoOtherCall) {
 }
 
 TEST_F(AuditDeliveryTest, WithTheAuditServiceDown1000ChangesWaitThenArriveOnceInOrder) {
-  StartAudit();
-  StartRole();
-  StopAudit();
-  for (int i = 0; i < 1000; ++i) {
-    grpc::Status status = CreatePerson(absl::StrCat("down-", i));
-    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
-  }
-  StartAudit();
+  DeliverBacklog("down", 1000);
   ExpectOnceInOrder(AwaitCreated("down", 1000), "down", 1000);
 }
 
 TEST_F(AuditDeliveryTest, KillDashNineOfTheAuditServiceMidDeliveryLosesAndDoublesNothing) {
-  StartAudit();
-  StartRole({"--audit_batch_size=20"});
-  StopAudit();
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(CreatePerson(absl::StrCat("ka-", i)).ok());
-  StartAudit();
+  DeliverBacklog("ka", 1000, {"--audit_batch_size=20"});
   // Let delivery start, then kill the audit service in the middle of it.
   AwaitCreated("ka", 100);
   KillAudit();
@@ -246,11 +249,7 @@ TEST_F(AuditDeliveryTest, KillDashNineOfTheAuditServiceMidDeliveryLosesAndDouble
 }
 
 TEST_F(AuditDeliveryTest, KillDashNineOfTheRoleServiceMidDeliveryLosesAndDoublesNothing) {
-  StartAudit();
-  StartRole({"--audit_batch_size=20"});
-  StopAudit();
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(CreatePerson(absl::StrCat("kr-", i)).ok());
-  StartAudit();
+  DeliverBacklog("kr", 1000, {"--audit_batch_size=20"});
   AwaitCreated("kr", 100);
   KillRole();
   StartRole();

@@ -96,6 +96,36 @@ TEST_F(AuditServiceTest, OnlyServicesWithTheAppendCapabilityAppendAndRefusalsAre
             (std::set<std::string>{"principals/root", "services/plain", "services/siem"}));
 }
 
+TEST_F(AuditServiceTest, AServiceActingForSomeoneLendsThemNeitherAppendNorRead) {
+  // services/gateway may append and read for itself; acting for a person it
+  // may do neither on their behalf: appends are refused, and the read is the
+  // person's to be allowed, which no role service is here to do.
+  {
+    grpc::ClientContext context;
+    Prepare(context, kGatewayToken);
+    context.AddMetadata("x-isms-on-behalf-of", "principals/nobody");
+    v1::AppendEventsRequest request;
+    *request.add_events() = TestEvent("for-nobody");
+    v1::AppendEventsResponse response;
+    EXPECT_EQ(audit_->AppendEvents(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext context;
+    Prepare(context, kGatewayToken);
+    context.AddMetadata("x-isms-on-behalf-of", "principals/nobody");
+    v1::QueryEventsResponse response;
+    EXPECT_EQ(audit_->QueryEvents(&context, v1::QueryEventsRequest(), &response).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  // For itself, both are allowed.
+  EXPECT_TRUE(Append({TestEvent("for-itself")}, nullptr, kGatewayToken).ok());
+  grpc::ClientContext context;
+  Prepare(context, kGatewayToken);
+  v1::QueryEventsResponse response;
+  EXPECT_TRUE(audit_->QueryEvents(&context, v1::QueryEventsRequest(), &response).ok());
+}
+
 TEST_F(AuditServiceTest, BadInputIsRefusedNamingTheFieldOverTheWire) {
   std::vector<v1::AuditEvent> too_many;
   for (int i = 0; i < 1001; ++i) too_many.push_back(TestEvent(absl::StrCat("e", i)));

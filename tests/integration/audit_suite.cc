@@ -78,18 +78,20 @@ void AuditSuite::SetUp() {
   audit_port_ = FreeLoopbackPort();
   role_port_ = FreeLoopbackPort();
   WriteFile(dir_.path() + "/audit-key.pem", audit::NewKeyPem());
-  WriteFile(dir_.path() + "/audit-tokens",
-            absl::StrCat(Sha256Hex(kRootToken), " principal principals/root\n",
-                         Sha256Hex(kAuditorToken), " principal principals/auditor\n",
-                         Sha256Hex(kNobodyToken), " principal principals/nobody\n",
-                         Sha256Hex(kRoleServiceToken), " service services/role append-audit\n",
-                         Sha256Hex(kSiemToken), " service services/siem read-audit\n",
-                         Sha256Hex(kPlainServiceToken), " service services/plain\n"));
-  WriteFile(dir_.path() + "/role-tokens",
-            absl::StrCat(Sha256Hex(kRootToken), " principal principals/root\n",
-                         Sha256Hex(kAuditorToken), " principal principals/auditor\n",
-                         Sha256Hex(kAuditServiceToken),
-                         " service services/audit check-permissions\n"));
+  WriteFile(
+      dir_.path() + "/audit-tokens",
+      absl::StrCat(Sha256Hex(kRootToken), " principal principals/root\n", Sha256Hex(kAuditorToken),
+                   " principal principals/auditor\n", Sha256Hex(kNobodyToken),
+                   " principal principals/nobody\n", Sha256Hex(kRoleServiceToken),
+                   " service services/role append-audit\n", Sha256Hex(kSiemToken),
+                   " service services/siem read-audit\n", Sha256Hex(kPlainServiceToken),
+                   " service services/plain\n", Sha256Hex(kGatewayToken),
+                   " service services/gateway append-audit read-audit on-behalf-of\n"));
+  WriteFile(
+      dir_.path() + "/role-tokens",
+      absl::StrCat(Sha256Hex(kRootToken), " principal principals/root\n", Sha256Hex(kAuditorToken),
+                   " principal principals/auditor\n", Sha256Hex(kAuditServiceToken),
+                   " service services/audit check-permissions\n"));
 }
 
 void AuditSuite::TearDown() {
@@ -129,7 +131,8 @@ void AuditSuite::StartRole(std::vector<std::string> extra) {
       absl::StrCat("--listen=127.0.0.1:", role_port_),
       absl::StrCat("--data_dir=", dir_.path(), "/role-data"),
       absl::StrCat("--token_file=", dir_.path(), "/role-tokens"),
-      absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR, "/services/role/catalogue/roles.textproto"),
+      absl::StrCat("--catalogue_file=", ISMS_SOURCE_DIR,
+                   "/services/role/catalogue/roles.textproto"),
       "--bootstrap_principal=principals/root",
       "--write_burst=1000000",
       "--write_rate=1000000",

@@ -15,13 +15,16 @@
 namespace isms::testing {
 
 // Tokens the suite's token files know.
-inline constexpr char kRootToken[] = "root-token";            // principals/root (bootstrap)
-inline constexpr char kAuditorToken[] = "auditor-token";      // principals/auditor
-inline constexpr char kNobodyToken[] = "nobody-token";        // principals/nobody
+inline constexpr char kRootToken[] = "root-token";             // principals/root (bootstrap)
+inline constexpr char kAuditorToken[] = "auditor-token";       // principals/auditor
+inline constexpr char kNobodyToken[] = "nobody-token";         // principals/nobody
 inline constexpr char kRoleServiceToken[] = "role-svc-token";  // services/role, append-audit
-inline constexpr char kSiemToken[] = "siem-token";            // services/siem, read-audit
-inline constexpr char kPlainServiceToken[] = "plain-token";   // services/plain, no capability
-inline constexpr char kAuditServiceToken[] = "audit-token";   // services/audit, check-permissions
+inline constexpr char kSiemToken[] = "siem-token";             // services/siem, read-audit
+inline constexpr char kPlainServiceToken[] = "plain-token";    // services/plain, no capability
+// services/gateway: append-audit, read-audit and on-behalf-of; its
+// capabilities are its own, never lent to the people it acts for.
+inline constexpr char kGatewayToken[] = "gateway-token";
+inline constexpr char kAuditServiceToken[] = "audit-token";  // services/audit, check-permissions
 
 // The audit service, and optionally the role service delivering to it, as
 // real processes on loopback with their data in one temporary folder. Each

@@ -249,15 +249,56 @@ int main(int argc, char** argv) {
       PhaseResult result = RunFor(n, phase, [&](int t, int) { return append(t, batch); });
       const double events = result.throughput() * batch;
       if (batch == 100) best_100 = std::max(best_100, events);
-      std::printf("threads %d batch %4d %10.0f events/s %7.0f calls/s   p50 %8.1f us   p99 %8.1f "
-                  "us   errors %d\n",
-                  n, batch, events, result.throughput(), result.percentile(0.50),
-                  result.percentile(0.99), result.errors);
+      std::printf(
+          "threads %d batch %4d %10.0f events/s %7.0f calls/s   p50 %8.1f us   p99 %8.1f "
+          "us   errors %d\n",
+          n, batch, events, result.throughput(), result.percentile(0.50), result.percentile(0.99),
+          result.errors);
     }
   }
   if (best_100 > 0) {
     std::printf("best with batches of 100: %.0f events/s (aim >= 50,000)\n", best_100);
   }
+  // Queries find indexed events through the query index and read the rest
+  // themselves (at most 20,000 a call, then a page token): until the index
+  // has caught up, a filtered query over the whole log takes several calls.
+  // Follows one such query (an actor no event has) every 100 ms until it
+  // answers in one call.
+  auto index_catch_up = [&](const char* after) {
+    const absl::Time start = absl::Now();
+    int polls = 0;
+    while (absl::Now() - start < absl::Minutes(10)) {
+      v1::QueryEventsRequest request;
+      request.set_actor("principals/nobody");
+      request.set_page_size(1);
+      int calls = 0;
+      bool ok = true;
+      do {
+        grpc::ClientContext context;
+        Authorize(context, kToken);
+        v1::QueryEventsResponse response;
+        ok = Report(stubs[0]->QueryEvents(&context, request, &response), "QueryEvents");
+        ++calls;
+        request.set_page_token(response.next_page_token());
+      } while (ok && !request.page_token().empty() && calls < 1000);
+      ++polls;
+      if (!ok) return;
+      if (calls == 1) {
+        std::printf(
+            "query index caught up %.1f s after %s (a filtered query of the whole log "
+            "then answers in one call)\n",
+            absl::ToDoubleSeconds(absl::Now() - start), after);
+        return;
+      }
+      if (polls == 1) {
+        std::printf("right after %s a filtered query of the whole log took %d calls\n", after,
+                    calls);
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    std::printf("query index not caught up 10 minutes after %s\n", after);
+  };
+  index_catch_up("the append phases");
 
   const int64_t log_size = absl::GetFlag(FLAGS_log_size);
   if (log_size > 0) {
@@ -272,10 +313,11 @@ int main(int argc, char** argv) {
     // above --log_size.
     const int64_t per_round = int64_t{kFillBatch} * threads;
     const int calls = static_cast<int>((missing + per_round - 1) / per_round) * threads;
-    std::printf("\n3. proofs: filling the log from %llu to %llu events, batches of %d, %d threads\n",
-                static_cast<unsigned long long>(head.tree_size()),
-                static_cast<unsigned long long>(head.tree_size() + int64_t{calls} * kFillBatch),
-                kFillBatch, threads);
+    std::printf(
+        "\n3. proofs: filling the log from %llu to %llu events, batches of %d, %d threads\n",
+        static_cast<unsigned long long>(head.tree_size()),
+        static_cast<unsigned long long>(head.tree_size() + int64_t{calls} * kFillBatch), kFillBatch,
+        threads);
     std::fflush(stdout);
     if (calls > 0) {
       const PhaseResult fill =
@@ -289,6 +331,7 @@ int main(int argc, char** argv) {
       Authorize(context, kToken);
       if (!Report(stubs[0]->GetTreeHead(&context, {}, &head), "GetTreeHead")) return 1;
     }
+    index_catch_up("the fill");
     const uint64_t size = head.tree_size();
     std::printf("log size %llu; %d threads, %d calls a phase\n",
                 static_cast<unsigned long long>(size), threads, requests);
@@ -308,8 +351,8 @@ int main(int argc, char** argv) {
       Authorize(context, kToken);
       v1::GetConsistencyProofRequest request;
       // first_size in [1, size - 1]: a proof with at least one hash.
-      request.set_first_size(1 + SplitMix64(uint64_t(t) << 32 | uint64_t(i) | 1ull << 63) %
-                                     (size - 1));
+      request.set_first_size(1 +
+                             SplitMix64(uint64_t(t) << 32 | uint64_t(i) | 1ull << 63) % (size - 1));
       v1::ConsistencyProof response;
       return Report(stubs[t]->GetConsistencyProof(&context, request, &response),
                     "GetConsistencyProof") &&
@@ -330,6 +373,21 @@ int main(int argc, char** argv) {
       inclusion_sum += inclusion.throughput();
       consistency_sum += consistency.throughput();
     }
+    // A filtered page of 100 (one of 200 actors, newest first) through the
+    // index; each query is itself appended to the log as a read.
+    auto query_call = [&](int t, int i) {
+      grpc::ClientContext context;
+      Authorize(context, kToken);
+      v1::QueryEventsRequest request;
+      request.set_actor(absl::StrCat("principals/p", SplitMix64(uint64_t(t) << 32 | i) % 200));
+      request.set_page_size(100);
+      request.set_newest_first(true);
+      v1::QueryEventsResponse response;
+      return Report(stubs[t]->QueryEvents(&context, request, &response), "QueryEvents") &&
+             response.entries_size() == 100;
+    };
+    const PhaseResult query = RunPhase(threads, requests / 10, query_call);
+    Print("QueryEvents by actor, page of 100", query);
     std::printf("ratio GetInclusionProof/floor throughput: %.2fx (aim >= 0.5x)\n",
                 inclusion_sum / floor_sum);
     std::printf("ratio GetConsistencyProof/floor throughput: %.2fx (aim >= 0.5x)\n",

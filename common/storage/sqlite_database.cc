@@ -178,6 +178,9 @@ absl::Status SqliteDatabase::Migrate(const std::vector<std::string>& migrations)
                         Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
   ISMS_ASSIGN_OR_RETURN(bool has_row, read.Step());
   const int64_t current = has_row ? read.ColumnInt64(0) : 0;
+  // An unfinished read of the schema would make a migration that drops a
+  // table fail with "database table is locked".
+  read.Reset();
   if (current > static_cast<int64_t>(migrations.size())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "database schema version ", current, " is newer than this binary's ", migrations.size()));

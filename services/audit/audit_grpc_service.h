@@ -9,6 +9,7 @@
 #include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
 #include "common/authz/permission_client.h"
+#include "common/server/arena_message_allocator.h"
 #include "common/server/unary_call.h"
 #include "isms/audit/v1/audit_service.grpc.pb.h"
 #include "services/audit/audit_log.h"
@@ -32,7 +33,9 @@ class AuditGrpcService final : public v1::AuditService::CallbackService, public 
   // Borrows everything; all must outlive the service.
   AuditGrpcService(AuditLog& log, PermissionClient& permissions, UnaryCallRunner& runner,
                    const std::string& public_key_pem)
-      : log_(log), permissions_(permissions), runner_(runner), public_key_pem_(public_key_pem) {}
+      : log_(log), permissions_(permissions), runner_(runner), public_key_pem_(public_key_pem) {
+    SetMessageAllocatorFor_AppendEvents(&append_allocator_);
+  }
 
   grpc::ServerUnaryReactor* AppendEvents(grpc::CallbackServerContext* context,
                                          const v1::AppendEventsRequest* request,
@@ -83,6 +86,7 @@ class AuditGrpcService final : public v1::AuditService::CallbackService, public 
                               std::map<std::string, std::string> attributes);
   std::string NewEventId();
 
+  ArenaMessageAllocator<v1::AppendEventsRequest, v1::AppendEventsResponse> append_allocator_;
   AuditLog& log_;
   PermissionClient& permissions_;
   UnaryCallRunner& runner_;

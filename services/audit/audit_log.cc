@@ -1,5 +1,7 @@
 #include "services/audit/audit_log.h"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -33,6 +35,26 @@ bool IsEventIdCharacter(char c) {
          c == '-';
 }
 
+// True when `message` or any message in it carries fields its type does not
+// define. Walks the message instead of copying it: appends check every event.
+bool HasUnknownFields(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  if (!reflection.GetUnknownFields(message).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+        if (HasUnknownFields(reflection.GetRepeatedMessage(message, field, i))) return true;
+      }
+    } else if (HasUnknownFields(reflection.GetMessage(message, field))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::Status ValidateEvent(const v1::AuditEvent& event, int position) {
   const std::string field = absl::StrCat("events[", position, "]");
   if (event.event_id().empty()) {
@@ -55,9 +77,7 @@ absl::Status ValidateEvent(const v1::AuditEvent& event, int position) {
   }
   // Fields this service does not know would be signed into the leaf yet
   // invisible to every reader (and could change meaning once defined).
-  v1::AuditEvent known = event;
-  known.DiscardUnknownFields();
-  if (known.ByteSizeLong() != event.ByteSizeLong()) {
+  if (HasUnknownFields(event)) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": carries fields this audit service does not know (upgrade it first)"));
   }
@@ -77,15 +97,27 @@ v1::SignedTreeHead SignedHeadProto(const TreeHead& head, std::string signature) 
 
 std::string EncodeLeaf(const v1::LoggedEvent& logged) { return Canonical(logged); }
 
-absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store,
+AuditLog::Key AuditLog::KeyOf(absl::string_view digest) {
+  Key key{0, 0};
+  std::memcpy(&key.first, digest.data(), std::min<size_t>(8, digest.size()));
+  if (digest.size() > 8) {
+    std::memcpy(&key.second, digest.data() + 8, std::min<size_t>(8, digest.size() - 8));
+  }
+  return key;
+}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store, QueryIndex& index,
                                                          const TreeHeadSigner& signer,
                                                          const Clock& clock) {
-  std::unique_ptr<AuditLog> log(new AuditLog(store, signer, clock));
-  MerkleTree tree;
-  ISMS_RETURN_IF_ERROR(
-      store.ForEachLeafHash([&tree](std::string hash) { tree.AppendLeafHash(std::move(hash)); }));
+  std::unique_ptr<AuditLog> log(new AuditLog(store, index, signer, clock));
   absl::MutexLock lock(&log->mu_);
-  log->tree_ = std::move(tree);
+  ISMS_RETURN_IF_ERROR(store.ForEachEvent(
+      [&log](uint64_t index, std::string leaf_hash, std::string submitter_event)
+          ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called within Open's hold of mu_.
+            log->by_submitter_event_.try_emplace(KeyOf(Sha256Digest(submitter_event)), index);
+            log->by_leaf_hash_.try_emplace(KeyOf(leaf_hash), index);
+            log->tree_.AppendLeafHash(std::move(leaf_hash));
+          }));
   ISMS_ASSIGN_OR_RETURN(auto latest, store.LatestHead());
   if (!latest.has_value()) {
     // Only a log created by this very start has no head yet: it gets its
@@ -134,6 +166,13 @@ absl::Status AuditLog::SignHead(const TreeHead& head) {
   return absl::OkStatus();
 }
 
+struct AuditLog::PendingAppend {
+  absl::string_view submitter;
+  const google::protobuf::RepeatedPtrField<v1::AuditEvent>* events;
+  absl::StatusOr<v1::AppendEventsResponse> result;
+  bool done = false;
+};
+
 absl::StatusOr<v1::AppendEventsResponse> AuditLog::Append(
     absl::string_view submitter, const google::protobuf::RepeatedPtrField<v1::AuditEvent>& events) {
   if (events.empty()) return absl::InvalidArgumentError("events: at least one required");
@@ -143,78 +182,149 @@ absl::StatusOr<v1::AppendEventsResponse> AuditLog::Append(
   }
   for (int i = 0; i < events.size(); ++i) ISMS_RETURN_IF_ERROR(ValidateEvent(events[i], i));
 
+  PendingAppend mine{submitter, &events, absl::UnknownError("not committed"), false};
+  queue_mu_.Lock();
+  queue_.push_back(&mine);
+  while (true) {
+    // Wait until a commit has answered this append, or no commit runs and
+    // this caller becomes the one that commits.
+    auto ready = [this, &mine]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return mine.done || !committing_; };
+    queue_mu_.Await(absl::Condition(&ready));
+    if (mine.done) break;
+    committing_ = true;
+    // The waiting appends, oldest first, up to a commit's worth of events
+    // (always at least one append).
+    std::vector<PendingAppend*> group;
+    size_t group_events = 0;
+    size_t taken = 0;
+    for (; taken < queue_.size(); ++taken) {
+      const size_t count = static_cast<size_t>(queue_[taken]->events->size());
+      if (!group.empty() && group_events + count > kMaxEventsPerCommit) break;
+      group.push_back(queue_[taken]);
+      group_events += count;
+    }
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
+    queue_mu_.Unlock();
+    CommitGroup(group);
+    queue_mu_.Lock();
+    for (PendingAppend* pending : group) pending->done = true;
+    committing_ = false;
+  }
+  queue_mu_.Unlock();
+  return std::move(mine.result);
+}
+
+void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
   absl::MutexLock lock(&mu_);
   const uint64_t first_new = tree_.size();
-  // Whole microseconds, as stored beside the leaf.
-  absl::Time integrated =
+  // Whole microseconds, as stored in the leaf.
+  const absl::Time integrated =
       absl::FromUnixMicros(absl::ToUnixMicros(std::max(clock_.Now(), last_integrated_)));
-  v1::AppendEventsResponse response;
-  std::vector<StoredEvent> stored;
-  // Event ids new in this batch, with their index and digest.
-  absl::flat_hash_map<std::string, std::pair<uint64_t, std::string>> batch_ids;
-  for (int i = 0; i < events.size(); ++i) {
-    const v1::AuditEvent& event = events[i];
-    std::string digest = Sha256Hex(Canonical(event));
-    std::optional<std::pair<uint64_t, std::string>> earlier;
-    bool earlier_in_batch = false;
-    if (auto in_batch = batch_ids.find(event.event_id()); in_batch != batch_ids.end()) {
-      earlier = in_batch->second;
-      earlier_in_batch = true;
-    } else {
-      ISMS_ASSIGN_OR_RETURN(auto existing, store_.Find(submitter, event.event_id()));
-      if (existing.has_value()) earlier = std::make_pair(existing->index, existing->content_digest);
-    }
-    if (earlier.has_value()) {
-      if (earlier->second != digest) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "events[", i, "].event_id: ", event.event_id(),
-            earlier_in_batch ? " appears earlier in this batch"
-                             : absl::StrCat(" is in the log (index ", earlier->first, ")"),
-            " with other content; nothing was appended"));
+  std::vector<StoredEvent> rows;
+  // Events new in this commit: key -> (index, the event, the append it came in).
+  struct New {
+    uint64_t index;
+    const v1::AuditEvent* event;
+    const PendingAppend* append;
+  };
+  absl::flat_hash_map<Key, New> new_events;
+  std::vector<PendingAppend*> accepted;
+  for (PendingAppend* pending : group) {
+    const size_t rows_before = rows.size();
+    std::vector<Key> added;
+    v1::AppendEventsResponse response;
+    absl::Status refused;
+    for (int i = 0; i < pending->events->size() && refused.ok(); ++i) {
+      const v1::AuditEvent& event = (*pending->events)[i];
+      const std::string submitter_event = SubmitterEvent(pending->submitter, event.event_id());
+      const Key key = KeyOf(Sha256Digest(submitter_event));
+      // An earlier copy: in this commit, or in the log.
+      std::optional<uint64_t> earlier_index;
+      std::string earlier_content;
+      bool earlier_in_batch = false;
+      if (auto in_commit = new_events.find(key); in_commit != new_events.end()) {
+        earlier_index = in_commit->second.index;
+        earlier_content = Canonical(*in_commit->second.event);
+        earlier_in_batch = in_commit->second.append == pending;
+      } else if (auto in_log = by_submitter_event_.find(key); in_log != by_submitter_event_.end()) {
+        absl::StatusOr<std::optional<std::string>> leaf = store_.ReadLeaf(in_log->second);
+        v1::LoggedEvent logged;
+        if (!leaf.ok()) {
+          refused = leaf.status();
+          break;
+        }
+        if (!leaf->has_value() || !logged.ParseFromString(**leaf) ||
+            SubmitterEvent(logged.submitter(), logged.event().event_id()) != submitter_event) {
+          refused = absl::DataLossError(
+              absl::StrCat("event ", in_log->second,
+                           " in storage does not match the log (VerifyLog names the "
+                           "first such index); events[",
+                           i, "] cannot be checked against it"));
+          break;
+        }
+        earlier_index = in_log->second;
+        earlier_content = Canonical(logged.event());
       }
-      response.add_indexes(earlier->first);
+      if (earlier_index.has_value()) {
+        if (earlier_content != Canonical(event)) {
+          refused = absl::AlreadyExistsError(absl::StrCat(
+              "events[", i, "].event_id: ", event.event_id(),
+              earlier_in_batch ? " appears earlier in this batch"
+                               : absl::StrCat(" is in the log (index ", *earlier_index, ")"),
+              " with other content; nothing was appended"));
+          break;
+        }
+        response.add_indexes(*earlier_index);
+        continue;
+      }
+      StoredEvent row;
+      row.index = first_new + rows.size();
+      row.submitter_event = submitter_event;
+      v1::LoggedEvent logged;
+      logged.set_index(row.index);
+      *logged.mutable_integrated_time() = ToProto(integrated);
+      logged.set_submitter(std::string(pending->submitter));
+      // Lent, not copied (a deep copy of every event was a tenth of an
+      // append's cost), and taken back before `logged` goes.
+      logged.unsafe_arena_set_allocated_event(const_cast<v1::AuditEvent*>(&event));
+      row.leaf = EncodeLeaf(logged);
+      logged.unsafe_arena_release_event();
+      row.leaf_hash = LeafHash(row.leaf);
+      new_events.emplace(key, New{row.index, &event, pending});
+      added.push_back(key);
+      response.add_indexes(row.index);
+      rows.push_back(std::move(row));
+    }
+    if (!refused.ok()) {
+      // This append fails alone: its events leave the commit.
+      rows.resize(rows_before);
+      for (const Key& key : added) new_events.erase(key);
+      pending->result = refused;
       continue;
     }
-    StoredEvent row;
-    row.index = first_new + stored.size();
-    row.submitter = std::string(submitter);
-    row.event_id = event.event_id();
-    row.content_digest = digest;
-    row.integrated_time = integrated;
-    row.actor = event.actor();
-    row.principal = event.principal();
-    row.resource = event.resource();
-    row.method = event.method();
-    row.outcome = event.outcome();
-    v1::LoggedEvent logged;
-    logged.set_index(row.index);
-    *logged.mutable_integrated_time() = ToProto(integrated);
-    logged.set_submitter(row.submitter);
-    *logged.mutable_event() = event;
-    row.leaf = EncodeLeaf(logged);
-    row.leaf_hash = LeafHash(row.leaf);
-    batch_ids.emplace(event.event_id(), std::make_pair(row.index, digest));
-    response.add_indexes(row.index);
-    stored.push_back(std::move(row));
+    pending->result = std::move(response);
+    accepted.push_back(pending);
   }
-  if (stored.empty()) {
-    *response.mutable_tree_head() = head_;
-    return response;
+  if (!rows.empty()) {
+    for (const StoredEvent& row : rows) tree_.AppendLeafHash(row.leaf_hash);
+    TreeHead head{tree_.size(), *tree_.RootAt(tree_.size()),
+                  absl::FromUnixMillis(absl::ToUnixMillis(integrated))};
+    absl::StatusOr<std::string> signature = signer_.Sign(head);
+    absl::Status committed =
+        signature.ok() ? store_.Append(rows, head, *signature) : signature.status();
+    if (!committed.ok()) {
+      tree_.Truncate(first_new);
+      for (PendingAppend* pending : accepted) pending->result = committed;
+      return;
+    }
+    head_ = SignedHeadProto(head, *std::move(signature));
+    last_integrated_ = integrated;
+    for (const auto& [key, added] : new_events) by_submitter_event_.emplace(key, added.index);
+    for (const StoredEvent& row : rows) by_leaf_hash_.try_emplace(KeyOf(row.leaf_hash), row.index);
+    index_.Wake();
   }
-  for (const StoredEvent& row : stored) tree_.AppendLeafHash(row.leaf_hash);
-  TreeHead head{tree_.size(), *tree_.RootAt(tree_.size()),
-                absl::FromUnixMillis(absl::ToUnixMillis(integrated))};
-  absl::StatusOr<std::string> signature = signer_.Sign(head);
-  absl::Status committed =
-      signature.ok() ? store_.Append(stored, head, *signature) : signature.status();
-  if (!committed.ok()) {
-    tree_.Truncate(first_new);
-    return committed;
-  }
-  head_ = SignedHeadProto(head, *std::move(signature));
-  last_integrated_ = integrated;
-  *response.mutable_tree_head() = head_;
-  return response;
+  for (PendingAppend* pending : accepted) *pending->result->mutable_tree_head() = head_;
 }
 
 v1::SignedTreeHead AuditLog::LatestHead() {
@@ -249,14 +359,13 @@ absl::StatusOr<v1::InclusionProof> AuditLog::InclusionProof(
     if (request.leaf_hash().size() != 32) {
       return absl::InvalidArgumentError("leaf_hash: must be 32 bytes (SHA-256)");
     }
-    absl::MutexLock lock(&mu_);
-    ISMS_ASSIGN_OR_RETURN(std::optional<uint64_t> found,
-                          store_.IndexOfLeafHash(request.leaf_hash()));
-    if (!found.has_value() || *found >= tree_.size() ||
-        tree_.leaf_hash(*found) != request.leaf_hash()) {
+    absl::ReaderMutexLock lock(&mu_);
+    auto found = by_leaf_hash_.find(KeyOf(request.leaf_hash()));
+    if (found == by_leaf_hash_.end() || found->second >= tree_.size() ||
+        tree_.leaf_hash(found->second) != request.leaf_hash()) {
       return absl::NotFoundError("leaf_hash: no event in the log has this leaf hash");
     }
-    index = *found;
+    index = found->second;
   } else {
     return absl::InvalidArgumentError("leaf: give index or leaf_hash");
   }
@@ -316,30 +425,21 @@ absl::StatusOr<v1::LogEntry> AuditLog::CheckedEntry(const StoredEvent& stored) c
 }
 
 bool AuditLog::MatchesTree(const StoredEvent& stored, v1::LoggedEvent* logged) const {
-  // The leaf must be the tree's, and every column queries and resends rely
-  // on must say what the leaf says. A read of an edited row fails; a row
-  // edited out of a query's filter is not read by that query, so only
-  // VerifyLog (which reads every row) finds it.
+  // The leaf must be the tree's, and the columns start and resends rely on
+  // must say what the leaf says: a read of an edited row fails.
   if (stored.index >= tree_.size() || LeafHash(stored.leaf) != tree_.leaf_hash(stored.index) ||
-      !logged->ParseFromString(stored.leaf)) {
+      stored.leaf_hash != tree_.leaf_hash(stored.index) || !logged->ParseFromString(stored.leaf)) {
     return false;
   }
-  const v1::AuditEvent& event = logged->event();
-  return logged->index() == stored.index && logged->submitter() == stored.submitter &&
-         event.event_id() == stored.event_id &&
-         Sha256Hex(Canonical(event)) == stored.content_digest &&
-         absl::ToUnixMicros(FromProto(logged->integrated_time())) ==
-             absl::ToUnixMicros(stored.integrated_time) &&
-         event.actor() == stored.actor && event.principal() == stored.principal &&
-         event.resource() == stored.resource && event.method() == stored.method &&
-         static_cast<int>(event.outcome()) == stored.outcome;
+  return logged->index() == stored.index &&
+         SubmitterEvent(logged->submitter(), logged->event().event_id()) == stored.submitter_event;
 }
 
 absl::StatusOr<std::vector<v1::LogEntry>> AuditLog::ReadRange(uint64_t start, uint64_t end) {
   end = std::min(end, start + kReadChunk);
-  absl::MutexLock lock(&mu_);
   ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored,
                         store_.ReadRange(start, end, kMaxReplyLeafBytes));
+  absl::ReaderMutexLock lock(&mu_);
   std::vector<v1::LogEntry> entries;
   uint64_t expected = start;
   for (const StoredEvent& event : stored) {
@@ -374,13 +474,13 @@ absl::StatusOr<v1::VerifyLogResponse> AuditLog::Verify(uint64_t start, uint64_t 
   response.set_intact(true);
   uint64_t next = start;
   while (next < end) {
-    absl::MutexLock lock(&mu_);
-    // A chunk of rows, at most kMaxReplyLeafBytes of leaves: the lock is held
-    // briefly whatever the events' size.
+    // A chunk of rows, at most kMaxReplyLeafBytes of leaves: memory and the
+    // time the tree is held stay small whatever the events' size.
     ISMS_ASSIGN_OR_RETURN(
         std::vector<StoredEvent> stored,
         store_.ReadRange(next, std::min(end, next + kReadChunk), kMaxReplyLeafBytes));
     if (stored.empty()) break;  // `next` is missing.
+    absl::ReaderMutexLock lock(&mu_);
     for (const StoredEvent& event : stored) {
       // A missing index, or a row that does not match the tree's leaf.
       v1::LoggedEvent logged;
@@ -395,6 +495,72 @@ absl::StatusOr<v1::VerifyLogResponse> AuditLog::Verify(uint64_t start, uint64_t 
     response.set_first_mismatch_index(next);
   }
   return response;
+}
+
+// A query's page as it fills, in the query's direction.
+struct AuditLog::PageBuilder {
+  int page_size = 0;
+  std::vector<v1::LogEntry> entries;
+  size_t bytes = 0;
+  // Set once another matching event is known to follow the page, or the
+  // call stopped reading before the end: the next page goes on after
+  // `resume_after`.
+  bool more = false;
+  std::optional<uint64_t> resume_after;
+  // Unindexed events read by this call.
+  uint64_t scanned = 0;
+  bool full() const { return more; }
+};
+
+absl::Status AuditLog::Offer(const StoredEvent& stored, const EventFilter& filter,
+                             PageBuilder& page) {
+  v1::LogEntry entry;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    ISMS_ASSIGN_OR_RETURN(entry, CheckedEntry(stored));
+  }
+  // The index's columns are not trusted: the leaf decides.
+  if (FilterMatches(filter, entry.logged())) {
+    if (static_cast<int>(page.entries.size()) == page.page_size ||
+        page.bytes >= kMaxReplyLeafBytes) {
+      page.more = true;
+      return absl::OkStatus();
+    }
+    page.bytes += stored.leaf.size();
+    page.entries.push_back(std::move(entry));
+  }
+  page.resume_after = stored.index;
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::ScanTail(uint64_t low, uint64_t high, const EventFilter& filter,
+                                PageBuilder& page) {
+  const bool down = filter.newest_first;
+  // The next index to read, in the query's direction.
+  uint64_t next = down ? high - 1 : low;
+  while (!page.full() && low <= next && next < high) {
+    if (page.scanned >= kMaxTailScan) {
+      page.more = true;  // Enough for one call: the client goes on from here.
+      return absl::OkStatus();
+    }
+    const uint64_t chunk_low = down ? next - std::min(next - low, kReadChunk - 1) : next;
+    const uint64_t chunk_high = down ? next + 1 : std::min(high, next + kReadChunk);
+    ISMS_ASSIGN_OR_RETURN(
+        std::vector<StoredEvent> stored,
+        store_.ReadRange(chunk_low, chunk_high, kMaxReplyLeafBytes, /*descending=*/down));
+    for (const StoredEvent& event : stored) {
+      if (event.index != next) break;
+      ISMS_RETURN_IF_ERROR(Offer(event, filter, page));
+      ++page.scanned;
+      if (page.full()) return absl::OkStatus();
+      if (down && next == 0) return absl::OkStatus();
+      next = down ? next - 1 : next + 1;
+    }
+    if (stored.empty() || stored.back().index != (down ? next + 1 : next - 1)) {
+      return absl::DataLossError(absl::StrCat("event ", next, " is missing from storage"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::QueryEventsResponse> AuditLog::Query(const v1::QueryEventsRequest& request) {
@@ -449,23 +615,45 @@ absl::StatusOr<v1::QueryEventsResponse> AuditLog::Query(const v1::QueryEventsReq
       return absl::InvalidArgumentError("page_token: malformed");
     filter.after_index = index;
   }
-  absl::MutexLock lock(&mu_);
-  // One more than the page, to know whether another page follows.
-  ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored,
-                        store_.Query(filter, page_size + 1, kMaxReplyLeafBytes));
-  v1::QueryEventsResponse response;
-  size_t bytes = 0;
-  for (size_t i = 0; i < stored.size() && i < static_cast<size_t>(page_size); ++i) {
-    ISMS_ASSIGN_OR_RETURN(*response.add_entries(), CheckedEntry(stored[i]));
-    bytes += stored[i].leaf.size();
+  ISMS_ASSIGN_OR_RETURN(QueryIndex::Found found, index_.Lookup(filter, page_size + 1));
+  const uint64_t log_size = size();
+  PageBuilder page;
+  page.page_size = page_size;
+  // The indexed events are before the unindexed tail: newest first reads the
+  // tail first, oldest first reads it last.
+  const uint64_t tail_low = std::max(
+      found.indexed_end,
+      !filter.newest_first && filter.after_index.has_value() ? *filter.after_index + 1 : 0);
+  const uint64_t tail_high = filter.newest_first && filter.after_index.has_value()
+                                 ? std::min(log_size, *filter.after_index)
+                                 : log_size;
+  if (filter.newest_first && tail_low < tail_high) {
+    ISMS_RETURN_IF_ERROR(ScanTail(tail_low, tail_high, filter, page));
   }
-  // Another page follows when there was one more row than the page, or when
-  // the byte cap cut the page short (that next page may then be empty).
-  const bool cut_by_bytes = bytes >= kMaxReplyLeafBytes;
-  if (stored.size() > static_cast<size_t>(page_size) || cut_by_bytes) {
-    response.set_next_page_token(EncodePageToken(
-        absl::StrCat(response.entries(response.entries_size() - 1).logged().index()),
-        filter_fingerprint));
+  if (!page.full() && !found.indexes.empty()) {
+    ISMS_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored,
+                          store_.ReadIndexes(found.indexes, kMaxReplyLeafBytes));
+    for (size_t i = 0; i < stored.size() && !page.full(); ++i) {
+      if (stored[i].index != found.indexes[i]) {
+        return absl::DataLossError(
+            absl::StrCat("event ", found.indexes[i], " is missing from storage"));
+      }
+      ISMS_RETURN_IF_ERROR(Offer(stored[i], filter, page));
+    }
+    // The index had more than the page, or the byte cap stopped the read.
+    if (found.indexes.size() > static_cast<size_t>(page_size) ||
+        stored.size() < found.indexes.size()) {
+      page.more = true;
+    }
+  }
+  if (!filter.newest_first && !page.full() && tail_low < tail_high) {
+    ISMS_RETURN_IF_ERROR(ScanTail(tail_low, tail_high, filter, page));
+  }
+  v1::QueryEventsResponse response;
+  for (v1::LogEntry& entry : page.entries) *response.add_entries() = std::move(entry);
+  if (page.more && page.resume_after.has_value()) {
+    response.set_next_page_token(
+        EncodePageToken(absl::StrCat(*page.resume_after), filter_fingerprint));
   }
   return response;
 }

@@ -9,10 +9,10 @@
 namespace isms::audit {
 namespace {
 
-// Version 1. The unique (submitter, event_id) key makes a resent event find
-// its first copy; it is per submitter so that one service cannot take
-// another's event ids first and block its delivery.
-const char kEventsSchema[] =
+// Version 1: every query column in the table with an index each, and the
+// (submitter, event_id) key unique. Kept as written: logs made by it are
+// brought to version 2 by the migration after it.
+const char kSchemaV1[] =
     "CREATE TABLE events ("
     "  idx INTEGER PRIMARY KEY,"
     "  submitter TEXT NOT NULL,"
@@ -39,33 +39,189 @@ const char kEventsSchema[] =
     "  timestamp_ms INTEGER NOT NULL,"
     "  signature BLOB NOT NULL)";
 
-// SQLite's page cache for the log (KiB) and the WAL size, in pages, that
-// triggers a checkpoint (the default is 1,000 pages).
-constexpr int kCacheKib = 64 * 1024;
-constexpr int kWalCheckpointPages = 10000;
+// Version 2: the events table keeps only what appends need; each of the six
+// indexes made every event dirty pages all over the file, and together they
+// held appends to a quarter of what the log can do. Resends are matched in
+// memory (AuditLog), leaf hashes are looked up in the in-memory tree, and
+// queries use the separate index the QueryIndex builds in the background.
+const char kSchemaV2[] =
+    "CREATE TABLE log_events ("
+    "  idx INTEGER PRIMARY KEY,"
+    "  submitter_event TEXT NOT NULL,"
+    "  leaf BLOB NOT NULL,"
+    "  leaf_hash BLOB NOT NULL);"
+    "INSERT INTO log_events SELECT idx, submitter || ' ' || event_id, leaf, leaf_hash FROM events;"
+    "DROP TABLE events;"
+    "ALTER TABLE log_events RENAME TO events";
 
-constexpr char kEventColumns[] =
-    "idx, submitter, event_id, content_digest, leaf, leaf_hash, integrated_us, actor, principal, "
-    "resource, method, outcome";
+// SQLite's page cache for the log (KiB).
+constexpr int kCacheKib = 64 * 1024;
+// The WAL size (pages) at which an append checkpoints by itself: only when
+// the background checkpoints fall far behind (readers holding old snapshots).
+constexpr int kWalCheckpointPagesSafetyNet = 100000;
+// The WAL file is cut back to this size once checkpointed (bytes).
+constexpr int64_t kWalSizeLimit = 64 << 20;
+constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(200);
+
+constexpr char kEventColumns[] = "idx, submitter_event, leaf, leaf_hash";
 
 StoredEvent EventFromRow(const SqliteStatement& row) {
   StoredEvent event;
   event.index = static_cast<uint64_t>(row.ColumnInt64(0));
-  event.submitter = row.ColumnText(1);
-  event.event_id = row.ColumnText(2);
-  event.content_digest = row.ColumnText(3);
-  event.leaf = row.ColumnText(4);
-  event.leaf_hash = row.ColumnText(5);
-  event.integrated_time = absl::FromUnixMicros(row.ColumnInt64(6));
-  event.actor = row.ColumnText(7);
-  event.principal = row.ColumnText(8);
-  event.resource = row.ColumnText(9);
-  event.method = row.ColumnText(10);
-  event.outcome = static_cast<int>(row.ColumnInt64(11));
+  event.submitter_event = row.ColumnText(1);
+  event.leaf = row.ColumnText(2);
+  event.leaf_hash = row.ColumnText(3);
   return event;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> ReadEvents(SqliteStatement& select, size_t max_bytes) {
+}  // namespace
+
+std::string SubmitterEvent(absl::string_view submitter, absl::string_view event_id) {
+  return absl::StrCat(submitter, " ", event_id);
+}
+
+absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path,
+                                                                         SqliteInit init,
+                                                                         StorageHealth* health) {
+  std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore(path, health));
+  ISMS_ASSIGN_OR_RETURN(store->writer_, SqliteDatabase::Open(path, init));
+  SqliteDatabase& db = *store->writer_;
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement has_events,
+      db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'"));
+  ISMS_RETURN_IF_ERROR(has_events.Step().status());
+  store->created_ = has_events.ColumnInt64(0) == 0;
+  has_events.Reset();  // Its read of the schema would block the migrations.
+  ISMS_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2}));
+  ISMS_RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA cache_size=-", kCacheKib)));
+  ISMS_RETURN_IF_ERROR(
+      db.Exec(absl::StrCat("PRAGMA wal_autocheckpoint=", kWalCheckpointPagesSafetyNet)));
+  ISMS_RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA journal_size_limit=", kWalSizeLimit)));
+  auto prepare = [&db](std::optional<SqliteStatement>& slot, const std::string& sql) {
+    absl::StatusOr<SqliteStatement> prepared = db.Prepare(sql);
+    if (prepared.ok()) slot.emplace(*std::move(prepared));
+    return prepared.status();
+  };
+  ISMS_RETURN_IF_ERROR(
+      prepare(store->insert_event_,
+              absl::StrCat("INSERT INTO events (", kEventColumns, ") VALUES (?, ?, ?, ?)")));
+  ISMS_RETURN_IF_ERROR(prepare(store->insert_head_,
+                               "INSERT OR REPLACE INTO tree_heads (tree_size, root_hash, "
+                               "timestamp_ms, signature) VALUES (?, ?, ?, ?)"));
+  ISMS_RETURN_IF_ERROR(prepare(store->forget_heads_, "DELETE FROM tree_heads WHERE tree_size < ?"));
+  ISMS_RETURN_IF_ERROR(prepare(store->read_leaf_, "SELECT leaf FROM events WHERE idx = ?"));
+  {
+    absl::MutexLock lock(&store->reader_mu_);
+    ISMS_ASSIGN_OR_RETURN(store->reader_,
+                          SqliteDatabase::Open(path, SqliteInit::kRequireInitialised));
+    ISMS_RETURN_IF_ERROR(store->reader_->Exec(absl::StrCat("PRAGMA cache_size=-", kCacheKib)));
+  }
+  ISMS_ASSIGN_OR_RETURN(store->checkpointer_,
+                        SqliteDatabase::Open(path, SqliteInit::kRequireInitialised));
+  store->checkpoint_thread_ = std::thread([raw = store.get()] { raw->CheckpointLoop(); });
+  return store;
+}
+
+SqliteAuditStore::~SqliteAuditStore() {
+  closing_.Notify();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+}
+
+void SqliteAuditStore::CheckpointLoop() {
+  while (!closing_.WaitForNotificationWithTimeout(kCheckpointInterval)) {
+    // PASSIVE copies what it can without waiting for (or blocking) the
+    // appends and reads. A failure (say, a full disk) leaves the WAL to the
+    // next attempt, or to the safety net on the append connection.
+    checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)").IgnoreError();
+  }
+}
+
+absl::Status SqliteAuditStore::ForEachEvent(
+    const std::function<void(uint64_t, std::string, std::string)>& event) {
+  absl::MutexLock lock(&reader_mu_);
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      reader_->Prepare("SELECT idx, leaf_hash, submitter_event FROM events ORDER BY idx"));
+  uint64_t expected = 0;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return absl::OkStatus();
+    const int64_t index = select.ColumnInt64(0);
+    if (index < 0 || static_cast<uint64_t>(index) != expected) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the log has no event at index ", expected, " (next stored: ", index, ")"));
+    }
+    ++expected;
+    event(static_cast<uint64_t>(index), select.ColumnText(1), select.ColumnText(2));
+  }
+}
+
+absl::StatusOr<std::optional<std::pair<TreeHead, std::string>>> SqliteAuditStore::LatestHead() {
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        writer_->Prepare("SELECT tree_size, root_hash, timestamp_ms, signature "
+                                         "FROM tree_heads ORDER BY tree_size DESC LIMIT 1"));
+  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+  if (!has_row) return std::nullopt;
+  TreeHead head;
+  head.tree_size = static_cast<uint64_t>(select.ColumnInt64(0));
+  head.root_hash = select.ColumnText(1);
+  head.timestamp = absl::FromUnixMillis(select.ColumnInt64(2));
+  return std::make_pair(std::move(head), select.ColumnText(3));
+}
+
+absl::Status SqliteAuditStore::WriteHead(const TreeHead& head, absl::string_view signature) {
+  insert_head_->Bind(1, static_cast<int64_t>(head.tree_size))
+      .BindBlob(2, head.root_hash)
+      .Bind(3, absl::ToUnixMillis(head.timestamp))
+      .BindBlob(4, signature);
+  ISMS_RETURN_IF_ERROR(insert_head_->Run());
+  // Only the last head is kept: it is what start checks the events against,
+  // and older ones would let whoever edits the file roll the log back to any
+  // earlier genuine state.
+  forget_heads_->Bind(1, static_cast<int64_t>(head.tree_size));
+  return forget_heads_->Run();
+}
+
+absl::Status SqliteAuditStore::SaveHead(const TreeHead& head, absl::string_view signature) {
+  return writer_->InTransaction([&] { return WriteHead(head, signature); });
+}
+
+absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, const TreeHead& head,
+                                      absl::string_view signature) {
+  absl::Status committed = writer_->InTransaction([&]() -> absl::Status {
+    for (const StoredEvent& event : events) {
+      insert_event_->Bind(1, static_cast<int64_t>(event.index))
+          .Bind(2, event.submitter_event)
+          .BindBlob(3, event.leaf)
+          .BindBlob(4, event.leaf_hash);
+      ISMS_RETURN_IF_ERROR(insert_event_->Run());
+    }
+    return WriteHead(head, signature);
+  });
+  if (health_ != nullptr) health_->Record(committed);
+  return committed;
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteAuditStore::ReadLeaf(uint64_t index) {
+  read_leaf_->Bind(1, static_cast<int64_t>(index));
+  absl::StatusOr<bool> has_row = read_leaf_->Step();
+  std::optional<std::string> leaf;
+  if (has_row.ok() && *has_row) leaf = read_leaf_->ColumnText(0);
+  read_leaf_->Reset();
+  if (!has_row.ok()) return has_row.status();
+  return leaf;
+}
+
+absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::ReadRange(uint64_t start, uint64_t end,
+                                                                     size_t max_bytes,
+                                                                     bool descending) {
+  absl::MutexLock lock(&reader_mu_);
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        reader_->Prepare(absl::StrCat("SELECT ", kEventColumns,
+                                                      " FROM events WHERE idx >= ? AND idx < ? "
+                                                      "ORDER BY idx ",
+                                                      descending ? "DESC" : "ASC")));
+  select.Bind(1, static_cast<int64_t>(start)).Bind(2, static_cast<int64_t>(end));
   std::vector<StoredEvent> events;
   size_t bytes = 0;
   while (bytes < max_bytes) {
@@ -77,204 +233,26 @@ absl::StatusOr<std::vector<StoredEvent>> ReadEvents(SqliteStatement& select, siz
   return events;
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path,
-                                                                         SqliteInit init,
-                                                                         StorageHealth* health) {
-  ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path, init));
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement has_events,
-      db->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'"));
-  ISMS_RETURN_IF_ERROR(has_events.Step().status());
-  const bool created = has_events.ColumnInt64(0) == 0;
-  ISMS_RETURN_IF_ERROR(db->Migrate({kEventsSchema}));
-  // Every event adds an entry to six indexes, three of them on random keys
-  // (leaf hash, event id, resource), so an append touches pages all over
-  // them: keep them in memory rather than reading each back from the file
-  // (SQLite's default cache is 2 MiB).
-  ISMS_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA cache_size=-", kCacheKib)));
-  // And let the WAL grow before it is copied back: a page dirtied by many
-  // commits is then written to the database file once. Durability is
-  // unchanged (every commit is still synced).
-  ISMS_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA wal_autocheckpoint=", kWalCheckpointPages)));
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement find,
-      db->Prepare("SELECT idx, content_digest FROM events WHERE submitter = ? AND event_id = ?"));
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement insert_event,
-                        db->Prepare(absl::StrCat("INSERT INTO events (", kEventColumns,
-                                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement insert_head,
-      db->Prepare("INSERT OR REPLACE INTO tree_heads (tree_size, root_hash, timestamp_ms, "
-                  "signature) VALUES (?, ?, ?, ?)"));
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement forget_heads,
-                        db->Prepare("DELETE FROM tree_heads WHERE tree_size < ?"));
-  std::unique_ptr<SqliteAuditStore> store(
-      new SqliteAuditStore(std::move(db), health, std::move(find), std::move(insert_event),
-                           std::move(insert_head), std::move(forget_heads)));
-  store->created_ = created;
-  return store;
-}
-
-absl::Status SqliteAuditStore::ForEachLeafHash(const std::function<void(std::string)>& leaf_hash) {
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
-                        db_->Prepare("SELECT idx, leaf_hash FROM events ORDER BY idx"));
-  uint64_t expected = 0;
-  while (true) {
-    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
-    if (!has_row) return absl::OkStatus();
-    const int64_t index = select.ColumnInt64(0);
-    if (index < 0 || static_cast<uint64_t>(index) != expected) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the log has no event at index ", expected, " (next stored: ", index, ")"));
-    }
-    ++expected;
-    leaf_hash(select.ColumnText(1));
-  }
-}
-
-absl::StatusOr<std::optional<std::pair<TreeHead, std::string>>> SqliteAuditStore::LatestHead() {
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
-                        db_->Prepare("SELECT tree_size, root_hash, timestamp_ms, signature "
-                                     "FROM tree_heads ORDER BY tree_size DESC LIMIT 1"));
-  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
-  if (!has_row) return std::nullopt;
-  TreeHead head;
-  head.tree_size = static_cast<uint64_t>(select.ColumnInt64(0));
-  head.root_hash = select.ColumnText(1);
-  head.timestamp = absl::FromUnixMillis(select.ColumnInt64(2));
-  return std::make_pair(std::move(head), select.ColumnText(3));
-}
-
-absl::StatusOr<std::optional<SqliteAuditStore::Existing>> SqliteAuditStore::Find(
-    absl::string_view submitter, absl::string_view event_id) {
-  find_.Bind(1, submitter).Bind(2, event_id);
-  absl::StatusOr<bool> has_row = find_.Step();
-  std::optional<Existing> existing;
-  if (has_row.ok() && *has_row) {
-    existing = Existing{static_cast<uint64_t>(find_.ColumnInt64(0)), find_.ColumnText(1)};
-  }
-  find_.Reset();
-  if (!has_row.ok()) return has_row.status();
-  return existing;
-}
-
-absl::Status SqliteAuditStore::WriteHead(const TreeHead& head, absl::string_view signature) {
-  insert_head_.Bind(1, static_cast<int64_t>(head.tree_size))
-      .BindBlob(2, head.root_hash)
-      .Bind(3, absl::ToUnixMillis(head.timestamp))
-      .BindBlob(4, signature);
-  ISMS_RETURN_IF_ERROR(insert_head_.Run());
-  // Only the last head is kept: it is what start checks the events against,
-  // and older ones would let whoever edits the file roll the log back to any
-  // earlier genuine state.
-  forget_heads_.Bind(1, static_cast<int64_t>(head.tree_size));
-  return forget_heads_.Run();
-}
-
-absl::Status SqliteAuditStore::SaveHead(const TreeHead& head, absl::string_view signature) {
-  return db_->InTransaction([&] { return WriteHead(head, signature); });
-}
-
-absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, const TreeHead& head,
-                                      absl::string_view signature) {
-  absl::Status committed = db_->InTransaction([&]() -> absl::Status {
-    SqliteStatement& insert = insert_event_;
-    for (const StoredEvent& event : events) {
-      insert.Bind(1, static_cast<int64_t>(event.index))
-          .Bind(2, event.submitter)
-          .Bind(3, event.event_id)
-          .BindBlob(4, event.content_digest)
-          .BindBlob(5, event.leaf)
-          .BindBlob(6, event.leaf_hash)
-          .Bind(7, absl::ToUnixMicros(event.integrated_time))
-          .Bind(8, event.actor)
-          .Bind(9, event.principal)
-          .Bind(10, event.resource)
-          .Bind(11, event.method)
-          .Bind(12, static_cast<int64_t>(event.outcome));
-      ISMS_RETURN_IF_ERROR(insert.Run());
-    }
-    return WriteHead(head, signature);
-  });
-  if (health_ != nullptr) health_->Record(committed);
-  return committed;
-}
-
-absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::ReadRange(uint64_t start, uint64_t end,
-                                                                     size_t max_bytes) {
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
-                        db_->Prepare(absl::StrCat("SELECT ", kEventColumns,
-                                                  " FROM events WHERE idx >= ? AND idx < ? "
-                                                  "ORDER BY idx")));
-  select.Bind(1, static_cast<int64_t>(start)).Bind(2, static_cast<int64_t>(end));
-  return ReadEvents(select, max_bytes);
-}
-
-absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::Query(const EventFilter& filter,
-                                                                 int limit, size_t max_bytes) {
-  std::string where = "1";
-  // Parameters in the order their placeholders appear.
-  std::vector<std::string> texts;
-  std::vector<int> text_positions;
-  std::vector<std::pair<int, int64_t>> numbers;
-  int next = 1;
-  auto text = [&](absl::string_view column_clause, const std::string& value) {
-    absl::StrAppend(&where, " AND ", column_clause);
-    texts.push_back(value);
-    text_positions.push_back(next++);
-  };
-  auto number = [&](absl::string_view column_clause, int64_t value) {
-    absl::StrAppend(&where, " AND ", column_clause);
-    numbers.emplace_back(next++, value);
-  };
-  if (!filter.actor.empty()) text("actor = ?", filter.actor);
-  if (!filter.principal.empty()) text("principal = ?", filter.principal);
-  if (!filter.method.empty()) text("method = ?", filter.method);
-  if (!filter.resource.empty()) {
-    if (filter.include_sub_resources) {
-      // resource, or anything that starts with "resource/" ('0' follows '/').
-      absl::StrAppend(&where, " AND (resource = ? OR (resource >= ? AND resource < ?))");
-      for (const std::string& bound : {filter.resource, absl::StrCat(filter.resource, "/"),
-                                       absl::StrCat(filter.resource, "0")}) {
-        texts.push_back(bound);
-        text_positions.push_back(next++);
-      }
-    } else {
-      text("resource = ?", filter.resource);
-    }
-  }
-  if (filter.outcome != 0) number("outcome = ?", filter.outcome);
-  if (filter.start_time.has_value()) {
-    number("integrated_us >= ?", absl::ToUnixMicros(*filter.start_time));
-  }
-  if (filter.end_time.has_value()) {
-    number("integrated_us < ?", absl::ToUnixMicros(*filter.end_time));
-  }
-  if (filter.after_index.has_value()) {
-    number(filter.newest_first ? "idx < ?" : "idx > ?", static_cast<int64_t>(*filter.after_index));
-  }
-  const int limit_position = next;
-  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
-                        db_->Prepare(absl::StrCat(
-                            "SELECT ", kEventColumns, " FROM events WHERE ", where,
-                            " ORDER BY idx ", filter.newest_first ? "DESC" : "ASC", " LIMIT ?")));
-  select.Bind(limit_position, static_cast<int64_t>(limit));
-  for (size_t i = 0; i < texts.size(); ++i) select.Bind(text_positions[i], texts[i]);
-  for (const auto& [position, value] : numbers) select.Bind(position, value);
-  return ReadEvents(select, max_bytes);
-}
-
-absl::StatusOr<std::optional<uint64_t>> SqliteAuditStore::IndexOfLeafHash(
-    absl::string_view leaf_hash) {
+absl::StatusOr<std::vector<StoredEvent>> SqliteAuditStore::ReadIndexes(
+    const std::vector<uint64_t>& indexes, size_t max_bytes) {
+  absl::MutexLock lock(&reader_mu_);
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      db_->Prepare("SELECT idx FROM events WHERE leaf_hash = ? ORDER BY idx LIMIT 1"));
-  select.BindBlob(1, leaf_hash);
-  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
-  if (!has_row) return std::nullopt;
-  return static_cast<uint64_t>(select.ColumnInt64(0));
+      reader_->Prepare(absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE idx = ?")));
+  std::vector<StoredEvent> events;
+  size_t bytes = 0;
+  for (uint64_t index : indexes) {
+    if (bytes >= max_bytes) break;
+    select.Bind(1, static_cast<int64_t>(index));
+    absl::StatusOr<bool> has_row = select.Step();
+    if (has_row.ok() && *has_row) {
+      events.push_back(EventFromRow(select));
+      bytes += events.back().leaf.size();
+    }
+    select.Reset();
+    if (!has_row.ok()) return has_row.status();
+  }
+  return events;
 }
 
 }  // namespace isms::audit

@@ -6,58 +6,45 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/storage/sqlite_database.h"
 #include "common/storage/storage_health.h"
-#include "isms/audit/v1/audit_service.pb.h"
 #include "services/audit/tree_head.h"
 
 namespace isms::audit {
 
 // One event as the log stores it: the leaf bytes (the canonical encoding of
-// its LoggedEvent, see leaf_encoding.h), the leaf hash computed when it was
-// appended, and the columns queries filter on.
+// its LoggedEvent), the leaf hash computed when it was appended (what the
+// in-memory tree is rebuilt from at start), and `submitter_event`, the
+// submitter and event id ("<submitter> <event_id>"; event ids have no
+// spaces) that resends are matched by. The leaf is the only truth: the other
+// two are checked against it by verification.
 struct StoredEvent {
   uint64_t index = 0;
-  std::string submitter;
-  std::string event_id;
-  // SHA-256 of the AuditEvent's canonical encoding: a resent event_id is the
-  // same event only if this matches.
-  std::string content_digest;
+  std::string submitter_event;
   std::string leaf;
   std::string leaf_hash;
-  absl::Time integrated_time;
-  std::string actor;
-  std::string principal;
-  std::string resource;
-  std::string method;
-  int outcome = 0;
 };
 
-struct EventFilter {
-  std::string actor;
-  std::string principal;
-  std::string resource;
-  bool include_sub_resources = false;
-  std::string method;
-  int outcome = 0;  // 0: any.
-  std::optional<absl::Time> start_time;
-  std::optional<absl::Time> end_time;
-  bool newest_first = false;
-  // Continue after this index (exclusive), in the query's direction.
-  std::optional<uint64_t> after_index;
-};
+// "<submitter> <event_id>": what StoredEvent::submitter_event holds.
+std::string SubmitterEvent(absl::string_view submitter, absl::string_view event_id);
 
 // The audit log's durable storage on SQLite: the events, one row each keyed
-// by log index, and every signed tree head the log has issued. The leaf hash
-// stored beside each event is what the in-memory tree is rebuilt from at
-// start; the leaf bytes are rehashed by verification to find an event
-// changed behind the service's back.
+// by log index with no other index (an append only adds rows at the end of
+// one B-tree), and the last signed tree head. Appends run on one connection;
+// reads on another, so that a read never holds up an append (WAL readers see
+// the last commit). WAL checkpoints run on a third connection in a background
+// thread, so no append pays for copying the WAL back.
 //
-// Not thread-safe: AuditLog serializes every use.
+// The append side (Append, ReadLeaf, SaveHead) is for one caller at a time
+// (AuditLog's commit path); reads may come from any thread.
 class SqliteAuditStore {
  public:
   // `health`, if given, is told the outcome of every append; it must
@@ -65,64 +52,66 @@ class SqliteAuditStore {
   static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(const std::string& path,
                                                                 SqliteInit init,
                                                                 StorageHealth* health = nullptr);
+  ~SqliteAuditStore();
 
-  // Calls `leaf_hash` for every stored event in index order; FailedPrecondition
-  // (naming the index) if the indexes are not 0, 1, 2, ... with no gap.
-  absl::Status ForEachLeafHash(const std::function<void(std::string)>& leaf_hash);
+  const std::string& path() const { return path_; }
   // True when this Open created the log's tables (a new log, with --init).
   bool created() const { return created_; }
+
+  // Calls `event` with the index, leaf hash and submitter_event of every
+  // stored event in index order; FailedPrecondition (naming the index) if
+  // the indexes are not 0, 1, 2, ... with no gap.
+  absl::Status ForEachEvent(const std::function<void(uint64_t, std::string, std::string)>& event);
   // Stores `head` as the log's last head (the signed empty head of a new log).
   absl::Status SaveHead(const TreeHead& head, absl::string_view signature);
   // The most recent signed tree head, if any.
   absl::StatusOr<std::optional<std::pair<TreeHead, std::string>>> LatestHead();
 
-  // Indexes of events already in the log for (submitter, event_id), with
-  // their content digests.
-  struct Existing {
-    uint64_t index;
-    std::string content_digest;
-  };
-  absl::StatusOr<std::optional<Existing>> Find(absl::string_view submitter,
-                                               absl::string_view event_id);
-
   // Appends `events` and the head that covers them in one durable
   // transaction.
   absl::Status Append(const std::vector<StoredEvent>& events, const TreeHead& head,
                       absl::string_view signature);
+  // The stored leaf at `index`, read on the append connection (a resend's
+  // first copy, compared before the append that meets it).
+  absl::StatusOr<std::optional<std::string>> ReadLeaf(uint64_t index);
 
-  // Events [start, end) in index order (leaf and leaf hash filled).
-  // Reading stops early once the leaves read reach `max_bytes` (at least one
-  // event is read), so a reply stays small whatever the events' size.
+  // Events [start, end) in index order (from end - 1 down when
+  // `descending`). Reading stops early once the leaves
+  // read reach `max_bytes` (at least one event is read), so a reply stays
+  // small whatever the events' size.
   absl::StatusOr<std::vector<StoredEvent>> ReadRange(uint64_t start, uint64_t end,
-                                                     size_t max_bytes = SIZE_MAX);
-  // Up to `limit` events matching `filter`, in its direction.
-  // Stops early at `max_bytes` of leaves as ReadRange does.
-  absl::StatusOr<std::vector<StoredEvent>> Query(const EventFilter& filter, int limit,
-                                                 size_t max_bytes = SIZE_MAX);
-  // The index of the event whose stored leaf hash is `leaf_hash`.
-  absl::StatusOr<std::optional<uint64_t>> IndexOfLeafHash(absl::string_view leaf_hash);
+                                                     size_t max_bytes = SIZE_MAX,
+                                                     bool descending = false);
+  // The events at `indexes`, in that order; a missing index is skipped.
+  // Stops early at `max_bytes` as ReadRange does.
+  absl::StatusOr<std::vector<StoredEvent>> ReadIndexes(const std::vector<uint64_t>& indexes,
+                                                       size_t max_bytes = SIZE_MAX);
 
  private:
-  SqliteAuditStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health, SqliteStatement find,
-                   SqliteStatement insert_event, SqliteStatement insert_head,
-                   SqliteStatement forget_heads)
-      : db_(std::move(db)),
-        health_(health),
-        find_(std::move(find)),
-        insert_event_(std::move(insert_event)),
-        insert_head_(std::move(insert_head)),
-        forget_heads_(std::move(forget_heads)) {}
-  // Declared first: the statements below are finalized before it closes.
-  std::unique_ptr<SqliteDatabase> db_;
-  StorageHealth* const health_;
+  SqliteAuditStore(std::string path, StorageHealth* health)
+      : path_(std::move(path)), health_(health) {}
   // Writes `head` and forgets older ones. REQUIRES: inside a transaction.
   absl::Status WriteHead(const TreeHead& head, absl::string_view signature);
+  // Checkpoints the WAL now and then until the store closes.
+  void CheckpointLoop();
+
+  const std::string path_;
+  StorageHealth* const health_;
   bool created_ = false;
-  // Prepared once: every append runs them (Find once an event).
-  SqliteStatement find_;
-  SqliteStatement insert_event_;
-  SqliteStatement insert_head_;
-  SqliteStatement forget_heads_;
+  // The append connection and the statements every append runs, prepared
+  // once. Declared before them: the statements are finalized first.
+  std::unique_ptr<SqliteDatabase> writer_;
+  std::optional<SqliteStatement> insert_event_;
+  std::optional<SqliteStatement> insert_head_;
+  std::optional<SqliteStatement> forget_heads_;
+  std::optional<SqliteStatement> read_leaf_;
+
+  absl::Mutex reader_mu_;
+  std::unique_ptr<SqliteDatabase> reader_ ABSL_GUARDED_BY(reader_mu_);
+
+  std::unique_ptr<SqliteDatabase> checkpointer_;
+  absl::Notification closing_;
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace isms::audit

@@ -74,8 +74,14 @@ int main(int argc, char** argv) {
                                                        : isms::SqliteInit::kRequireInitialised,
                                                    &storage_health);
   if (!store.ok()) return isms::FailStart(logger, "cannot open storage", store.status());
+  // The query index beside the log: derived data, rebuilt if missing.
+  auto query_index =
+      isms::audit::QueryIndex::Open(absl::StrCat(data_dir, "/audit-index.db"), (*store)->path());
+  if (!query_index.ok()) {
+    return isms::FailStart(logger, "cannot open the query index", query_index.status());
+  }
   isms::SystemClock clock;
-  auto log = isms::audit::AuditLog::Open(**store, **signer, clock);
+  auto log = isms::audit::AuditLog::Open(**store, **query_index, **signer, clock);
   if (!log.ok()) return isms::FailStart(logger, "cannot load the log", log.status());
   logger.Log(isms::LogLevel::kInfo, "log loaded", {{"tree_size", absl::StrCat((*log)->size())}});
   // Published only once the log has been checked against this key: a start

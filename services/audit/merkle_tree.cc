@@ -56,6 +56,8 @@ std::string NodeHash(absl::string_view left, absl::string_view right) {
 
 std::string EmptyRoot() { return Sha256(""); }
 
+std::string Sha256Digest(absl::string_view data) { return Sha256(data); }
+
 void MerkleTree::AppendLeafHash(std::string leaf_hash) {
   if (levels_.empty()) levels_.emplace_back();
   levels_[0].push_back(std::move(leaf_hash));

@@ -17,6 +17,8 @@ namespace isms::audit {
 // where k is the largest power of two smaller than n. Hashes are 32 raw
 // bytes. Any RFC 9162 verifier accepts the proofs built here.
 
+// SHA-256(data), 32 raw bytes.
+std::string Sha256Digest(absl::string_view data);
 // SHA-256(0x00 || leaf).
 std::string LeafHash(absl::string_view leaf);
 // SHA-256(0x01 || left || right).

@@ -8,9 +8,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -71,22 +75,22 @@ class AuditLogTest : public ::testing::Test {
     Reopen();
   }
 
-  void Reopen() {
-    log_.reset();
-    store_.reset();
-    store_ = *SqliteAuditStore::Open(path_, SqliteInit::kCreateIfEmpty);
-    auto log = AuditLog::Open(*store_, *signer_, clock_);
-    ASSERT_THAT(log.status(), IsOk());
-    log_ = *std::move(log);
-  }
+  void Reopen() { ASSERT_THAT(Open(), IsOk()); }
 
+  // Closes the log and opens it again from its files.
   absl::Status Open() {
-    log_.reset();
-    store_.reset();
+    Close();
     store_ = *SqliteAuditStore::Open(path_, SqliteInit::kCreateIfEmpty);
-    auto log = AuditLog::Open(*store_, *signer_, clock_);
+    index_ = *QueryIndex::Open(absl::StrCat(dir_.path(), "/audit-index.db"), path_);
+    auto log = AuditLog::Open(*store_, *index_, *signer_, clock_);
     if (log.ok()) log_ = *std::move(log);
     return log.status();
+  }
+
+  void Close() {
+    log_.reset();
+    index_.reset();
+    store_.reset();
   }
 
   std::vector<uint64_t> Append(const Events& events,
@@ -106,6 +110,7 @@ class AuditLogTest : public ::testing::Test {
   FakeClock clock_{absl::FromUnixSeconds(1764000000)};
   std::unique_ptr<TreeHeadSigner> signer_;
   std::unique_ptr<SqliteAuditStore> store_;
+  std::unique_ptr<QueryIndex> index_;
   std::unique_ptr<AuditLog> log_;
 };
 
@@ -197,6 +202,20 @@ TEST_F(AuditLogTest, BadBatchesAreRefusedNamingTheField) {
       ->MutableUnknownFields(&unknown_field)
       ->AddLengthDelimited(99, "hidden payload");
   EXPECT_THAT(log_->Append("services/role", Batch({unknown_field})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not know")));
+  // Also when hidden in a message inside the event.
+  v1::AuditEvent nested_unknown = Event("nested-unknown");
+  v1::FieldChange* change = nested_unknown.add_changes();
+  change->set_field("role");
+  change->GetReflection()->MutableUnknownFields(change)->AddVarint(77, 1);
+  EXPECT_THAT(log_->Append("services/role", Batch({nested_unknown})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not know")));
+  v1::AuditEvent in_timestamp = Event("timestamp-unknown");
+  in_timestamp.mutable_occur_time()
+      ->GetReflection()
+      ->MutableUnknownFields(in_timestamp.mutable_occur_time())
+      ->AddFixed32(9, 1);
+  EXPECT_THAT(log_->Append("services/role", Batch({in_timestamp})).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not know")));
   EXPECT_EQ(log_->size(), 0u);
 }
@@ -351,7 +370,7 @@ TEST_F(AuditLogTest, AVerifiedRangeWithADeletedEventNamesIt) {
 TEST_F(AuditLogTest, ChangedLeafHashesOrRemovedEventsAreRefusedAtStart) {
   AppendMany(10);
   log_.reset();
-  store_.reset();
+  Close();
   EditBehindTheServicesBack(path_, "UPDATE events SET leaf_hash = zeroblob(32) WHERE idx = 3");
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("signed tree head")));
   EditBehindTheServicesBack(path_, "DELETE FROM events WHERE idx >= 3");
@@ -361,19 +380,19 @@ TEST_F(AuditLogTest, ChangedLeafHashesOrRemovedEventsAreRefusedAtStart) {
 TEST_F(AuditLogTest, EventsAddedBehindTheServicesBackAreRefusedAtStartNotSigned) {
   AppendMany(5);
   log_.reset();
-  store_.reset();
+  Close();
   // A copy of event 4 as a sixth row: a valid-looking event no head covers.
   EditBehindTheServicesBack(
       path_,
-      "INSERT INTO events SELECT 5, submitter, 'forged', content_digest, leaf, leaf_hash, "
-      "integrated_us, actor, principal, resource, method, outcome FROM events WHERE idx = 4");
+      "INSERT INTO events SELECT 5, 'services/role forged', leaf, leaf_hash FROM events "
+      "WHERE idx = 4");
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("added")));
 }
 
 TEST_F(AuditLogTest, ALogEmptiedBehindTheServicesBackDoesNotStartAfresh) {
   AppendMany(5);
   log_.reset();
-  store_.reset();
+  Close();
   EditBehindTheServicesBack(path_, "DELETE FROM tree_heads; DELETE FROM events");
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("no signed tree head")));
 }
@@ -388,7 +407,7 @@ TEST_F(AuditLogTest, ANewLogStoresItsSignedEmptyHead) {
 TEST_F(AuditLogTest, AStoredHeadNotSignedByTheKeyIsRefusedAtStart) {
   AppendMany(5);
   log_.reset();
-  store_.reset();
+  Close();
   EditBehindTheServicesBack(path_, "UPDATE tree_heads SET signature = zeroblob(64)");
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not signed")));
 }
@@ -412,21 +431,188 @@ TEST_F(AuditLogTest, OnlyTheLastHeadIsKeptSoTheFileCannotBeRolledBackToAnEarlier
   sqlite3_close(db);
 }
 
-TEST_F(AuditLogTest, ColumnsEditedToHideAnEventAreNamedByVerifyAndReads) {
+TEST_F(AuditLogTest, ALogWrittenByTheFirstSchemaIsMigratedAndStillProves) {
+  // A log as version 1 stored it: every query column in the events table,
+  // with an index each. Written here by hand, as that binary wrote it.
+  Close();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove(absl::StrCat(path_, suffix).c_str());
+  std::string sql =
+      "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+      "INSERT INTO schema_version VALUES (1);"
+      "CREATE TABLE events (idx INTEGER PRIMARY KEY, submitter TEXT NOT NULL, event_id TEXT NOT "
+      "NULL, content_digest BLOB NOT NULL, leaf BLOB NOT NULL, leaf_hash BLOB NOT NULL, "
+      "integrated_us INTEGER NOT NULL, actor TEXT NOT NULL, principal TEXT NOT NULL, resource "
+      "TEXT NOT NULL, method TEXT NOT NULL, outcome INTEGER NOT NULL, UNIQUE (submitter, "
+      "event_id));"
+      "CREATE INDEX events_by_leaf_hash ON events (leaf_hash);"
+      "CREATE INDEX events_by_actor ON events (actor, idx);"
+      "CREATE TABLE tree_heads (tree_size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL, "
+      "timestamp_ms INTEGER NOT NULL, signature BLOB NOT NULL);";
+  MerkleTree tree;
+  for (int i = 0; i < 3; ++i) {
+    v1::LoggedEvent logged;
+    logged.set_index(i);
+    *logged.mutable_integrated_time() = ToProto(clock_.Now());
+    logged.set_submitter("services/role");
+    *logged.mutable_event() = Event(absl::StrCat("old-", i));
+    const std::string leaf = EncodeLeaf(logged);
+    tree.AppendLeafHash(LeafHash(leaf));
+    absl::StrAppend(&sql, "INSERT INTO events VALUES (", i, ", 'services/role', 'old-", i,
+                    "', x'00', x'", absl::BytesToHexString(leaf), "', x'",
+                    absl::BytesToHexString(LeafHash(leaf)), "', ", absl::ToUnixMicros(clock_.Now()),
+                    ", 'principals/alice', 'principals/alice', 'roles/siro', 'm', 1);");
+  }
+  const TreeHead head{3, *tree.RootAt(3), absl::FromUnixMillis(absl::ToUnixMillis(clock_.Now()))};
+  absl::StrAppend(&sql, "INSERT INTO tree_heads VALUES (3, x'",
+                  absl::BytesToHexString(head.root_hash), "', ", absl::ToUnixMillis(head.timestamp),
+                  ", x'", absl::BytesToHexString(*signer_->Sign(head)), "')");
+  EditBehindTheServicesBack(path_, sql);
+
+  ASSERT_THAT(Open(), IsOk());
+  EXPECT_EQ(log_->size(), 3u);
+  EXPECT_TRUE(log_->Verify(0, 3)->intact());
+  // Resends are still matched, leaf hashes still found, queries still answer.
+  EXPECT_THAT(Append(Batch({Event("old-1"), Event("new")})), ElementsAre(1, 3));
+  v1::GetInclusionProofRequest by_hash;
+  by_hash.set_leaf_hash(tree.leaf_hash(2));
+  EXPECT_EQ(log_->InclusionProof(by_hash)->index(), 2u);
+  v1::QueryEventsRequest query;
+  query.set_actor("principals/alice");
+  EXPECT_EQ(log_->Query(query)->entries_size(), 4);
+}
+
+TEST_F(AuditLogTest, AnEditedResendKeyIsNamedByVerifyAndReads) {
   AppendMany(10);
-  // Move event 6 out of its actor's queries: the leaf still names the actor.
-  EditBehindTheServicesBack(path_, "UPDATE events SET actor = 'principals/nobody' WHERE idx = 6");
-  auto verified = log_->Verify(0, 10);
-  ASSERT_THAT(verified.status(), IsOk());
-  EXPECT_FALSE(verified->intact());
-  EXPECT_EQ(verified->first_mismatch_index(), 6u);
+  // An event id renamed so that, after a restart, a resend would be
+  // appended twice: verification and reads name it.
+  EditBehindTheServicesBack(
+      path_, "UPDATE events SET submitter_event = 'services/role renamed' WHERE idx = 2");
+  EXPECT_EQ(log_->Verify(0, 6)->first_mismatch_index(), 2u);
+  EXPECT_THAT(log_->ReadRange(0, 6).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 2")));
+}
+
+TEST_F(AuditLogTest, TheQueryIndexIsNotTrustedOverTheLeaves) {
+  AppendMany(10);
+  ASSERT_TRUE(index_->WaitIndexed(10, absl::Seconds(10)));
+  // Move event 6 into another actor's queries in the index: the leaf still
+  // names its own actor, so the other actor's query does not show it.
+  EditBehindTheServicesBack(absl::StrCat(dir_.path(), "/audit-index.db"),
+                            "UPDATE terms SET actor = 'principals/nobody' WHERE idx = 6");
   v1::QueryEventsRequest request;
   request.set_actor("principals/nobody");
-  EXPECT_THAT(log_->Query(request).status(),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 6")));
-  // An event id renamed so that a resend would be appended twice.
-  EditBehindTheServicesBack(path_, "UPDATE events SET event_id = 'renamed' WHERE idx = 2");
-  EXPECT_EQ(log_->Verify(0, 6)->first_mismatch_index(), 2u);
+  auto found = log_->Query(request);
+  ASSERT_THAT(found.status(), IsOk());
+  EXPECT_EQ(found->entries_size(), 0);
+  // The log itself is intact.
+  EXPECT_TRUE(log_->Verify(0, 10)->intact());
+}
+
+TEST_F(AuditLogTest, ALostQueryIndexIsRebuiltFromTheLog) {
+  AppendMany(30);
+  ASSERT_TRUE(index_->WaitIndexed(30, absl::Seconds(10)));
+  Close();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::remove(absl::StrCat(dir_.path(), "/audit-index.db", suffix).c_str());
+  }
+  Reopen();
+  ASSERT_TRUE(index_->WaitIndexed(30, absl::Seconds(10)));
+  v1::QueryEventsRequest request;
+  request.set_page_size(100);
+  EXPECT_EQ(log_->Query(request)->entries_size(), 30);
+}
+
+TEST_F(AuditLogTest, AnIndexOfAnotherLogIsRebuilt) {
+  AppendMany(5);
+  ASSERT_TRUE(index_->WaitIndexed(5, absl::Seconds(10)));
+  Close();
+  // A new log in place of the old one, with the old index left beside it.
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove(absl::StrCat(path_, suffix).c_str());
+  Reopen();
+  Append(Batch({Event("only", "principals/zed")}));
+  ASSERT_TRUE(index_->WaitIndexed(1, absl::Seconds(10)));
+  v1::QueryEventsRequest request;
+  request.set_page_size(100);
+  auto found = log_->Query(request);
+  ASSERT_THAT(found.status(), IsOk());
+  ASSERT_EQ(found->entries_size(), 1);
+  EXPECT_EQ(found->entries(0).logged().event().event_id(), "only");
+}
+
+TEST_F(AuditLogTest, QueriesAnswerTheSameWhateverTheIndexHasReached) {
+  // Events indexed and not: a query pages through both in either direction.
+  for (int i = 0; i < 40; ++i) {
+    Append(Batch({Event(absl::StrCat("e", i), i % 2 == 0 ? "principals/even" : "principals/odd")}));
+    if (i == 19) ASSERT_TRUE(index_->WaitIndexed(20, absl::Seconds(10)));
+  }
+  for (bool newest_first : {false, true}) {
+    std::vector<uint64_t> seen;
+    v1::QueryEventsRequest request;
+    request.set_actor("principals/even");
+    request.set_page_size(3);
+    request.set_newest_first(newest_first);
+    for (int pages = 0; pages < 20; ++pages) {
+      auto page = log_->Query(request);
+      ASSERT_THAT(page.status(), IsOk());
+      for (const auto& entry : page->entries()) seen.push_back(entry.logged().index());
+      if (page->next_page_token().empty()) break;
+      request.set_page_token(page->next_page_token());
+    }
+    std::vector<uint64_t> expected;
+    for (uint64_t i = 0; i < 40; i += 2) expected.push_back(i);
+    if (newest_first) std::reverse(expected.begin(), expected.end());
+    EXPECT_EQ(seen, expected) << "newest_first " << newest_first;
+  }
+}
+
+TEST_F(AuditLogTest, ConcurrentAppendsCommitTogetherAndEachIsAnsweredOnce) {
+  // Eight threads append batches, resend some, and one sends a conflicting
+  // copy: every new event gets one index, the log has no gap, resends answer
+  // their first index, and the conflict fails alone.
+  constexpr int kThreads = 8;
+  constexpr int kBatches = 20;
+  std::vector<std::vector<uint64_t>> indexes(kThreads);
+  std::vector<absl::Status> conflicts(kThreads);
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int b = 0; b < kBatches; ++b) {
+          Events batch = Batch({Event(absl::StrCat("t", t, "-b", b, "-0")),
+                                Event(absl::StrCat("t", t, "-b", b, "-1"))});
+          auto appended = log_->Append("services/role", batch);
+          if (!appended.ok()) continue;
+          indexes[t].insert(indexes[t].end(), appended->indexes().begin(),
+                            appended->indexes().end());
+          // The same batch again answers the same indexes.
+          auto again = log_->Append("services/role", batch);
+          EXPECT_THAT(again.status(), IsOk());
+          if (again.ok()) {
+            EXPECT_TRUE(std::equal(again->indexes().begin(), again->indexes().end(),
+                                   appended->indexes().begin()));
+          }
+        }
+        // Another content under an id this thread already used.
+        conflicts[t] =
+            log_->Append("services/role", Batch({Event(absl::StrCat("t", t, "-b0-0"), "x")}))
+                .status();
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+  std::set<uint64_t> all;
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(indexes[t].size(), 2u * kBatches);
+    all.insert(indexes[t].begin(), indexes[t].end());
+    EXPECT_THAT(conflicts[t], StatusIs(absl::StatusCode::kAlreadyExists));
+  }
+  EXPECT_EQ(all.size(), 2u * kBatches * kThreads);
+  EXPECT_EQ(log_->size(), all.size());
+  EXPECT_EQ(*all.rbegin(), all.size() - 1);
+  EXPECT_TRUE(log_->Verify(0, 0 + log_->size())->intact());
+  // And after a restart the same.
+  Reopen();
+  EXPECT_EQ(log_->size(), all.size());
 }
 
 TEST_F(AuditLogTest, QueriesFilterAndPageInEitherDirection) {

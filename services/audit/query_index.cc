@@ -1,0 +1,302 @@
+#include "services/audit/query_index.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
+
+namespace isms::audit {
+namespace {
+
+// Version 1. `indexed` says how far the index goes and which log it is of:
+// the leaf hash of the last event indexed must be the log's at that index.
+const char kIndexSchema[] =
+    "CREATE TABLE terms ("
+    "  idx INTEGER PRIMARY KEY,"
+    "  integrated_us INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  principal TEXT NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  outcome INTEGER NOT NULL);"
+    "CREATE INDEX terms_by_actor ON terms (actor, idx);"
+    "CREATE INDEX terms_by_principal ON terms (principal, idx);"
+    "CREATE INDEX terms_by_resource ON terms (resource, idx);"
+    "CREATE INDEX terms_by_method ON terms (method, idx);"
+    "CREATE INDEX terms_by_time ON terms (integrated_us);"
+    "CREATE TABLE indexed ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  next_index INTEGER NOT NULL,"
+    "  last_leaf_hash BLOB NOT NULL);"
+    "INSERT INTO indexed VALUES (1, 0, x'')";
+
+// Events one indexing transaction takes at most. Larger batches write each
+// index page once for more events (the resource index's keys are random, so
+// a batch dirties about one of its pages per event until it has dirtied them
+// all).
+constexpr int kIndexBatch = 20000;
+// How long the indexer sleeps when nothing wakes it.
+constexpr absl::Duration kIdlePoll = absl::Milliseconds(500);
+constexpr int kIndexCacheKib = 32 * 1024;
+constexpr int kIndexerNice = 10;
+
+void RemoveIndexFiles(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) unlink(absl::StrCat(path, suffix).c_str());
+}
+
+absl::StatusOr<std::unique_ptr<SqliteDatabase>> OpenIndexFile(const std::string& path) {
+  ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db,
+                        SqliteDatabase::Open(path, SqliteInit::kCreateIfEmpty));
+  ISMS_RETURN_IF_ERROR(db->Migrate({kIndexSchema}));
+  // Derived data: a commit need not reach the disk before the next one (a
+  // machine crash loses the last batches, and they are indexed again).
+  ISMS_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
+  ISMS_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA cache_size=-", kIndexCacheKib)));
+  return db;
+}
+
+}  // namespace
+
+bool FilterMatches(const EventFilter& filter, const v1::LoggedEvent& logged) {
+  const v1::AuditEvent& event = logged.event();
+  if (!filter.actor.empty() && event.actor() != filter.actor) return false;
+  if (!filter.principal.empty() && event.principal() != filter.principal) return false;
+  if (!filter.method.empty() && event.method() != filter.method) return false;
+  if (filter.outcome != 0 && static_cast<int>(event.outcome()) != filter.outcome) return false;
+  if (!filter.resource.empty() && event.resource() != filter.resource &&
+      !(filter.include_sub_resources &&
+        absl::StartsWith(event.resource(), absl::StrCat(filter.resource, "/")))) {
+    return false;
+  }
+  const int64_t integrated_us = absl::ToUnixMicros(FromProto(logged.integrated_time()));
+  if (filter.start_time.has_value() && integrated_us < absl::ToUnixMicros(*filter.start_time)) {
+    return false;
+  }
+  if (filter.end_time.has_value() && integrated_us >= absl::ToUnixMicros(*filter.end_time)) {
+    return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<QueryIndex>> QueryIndex::Open(const std::string& index_path,
+                                                             const std::string& log_path) {
+  std::unique_ptr<QueryIndex> index(new QueryIndex());
+  absl::StatusOr<std::unique_ptr<SqliteDatabase>> writer = OpenIndexFile(index_path);
+  if (!writer.ok()) {
+    // Unreadable, or of a version this binary does not know: rebuild it.
+    RemoveIndexFiles(index_path);
+    writer = OpenIndexFile(index_path);
+  }
+  ISMS_RETURN_IF_ERROR(writer.status());
+  index->index_writer_ = *std::move(writer);
+  ISMS_ASSIGN_OR_RETURN(index->log_reader_,
+                        SqliteDatabase::Open(log_path, SqliteInit::kRequireInitialised));
+
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement position,
+      index->index_writer_->Prepare("SELECT next_index, last_leaf_hash FROM indexed"));
+  ISMS_ASSIGN_OR_RETURN(bool has_position, position.Step());
+  uint64_t next = has_position ? static_cast<uint64_t>(position.ColumnInt64(0)) : 0;
+  const std::string last_leaf_hash = has_position ? position.ColumnText(1) : "";
+  position.Reset();
+  if (next > 0) {
+    ISMS_ASSIGN_OR_RETURN(SqliteStatement leaf, index->log_reader_->Prepare(
+                                                    "SELECT leaf_hash FROM events WHERE idx = ?"));
+    leaf.Bind(1, static_cast<int64_t>(next - 1));
+    ISMS_ASSIGN_OR_RETURN(bool found, leaf.Step());
+    if (!found || leaf.ColumnText(0) != last_leaf_hash) next = 0;  // Another log's index.
+  }
+  if (next == 0) {
+    ISMS_RETURN_IF_ERROR(index->index_writer_->InTransaction([&]() -> absl::Status {
+      ISMS_RETURN_IF_ERROR(index->index_writer_->Exec("DELETE FROM terms"));
+      return index->index_writer_->Exec("UPDATE indexed SET next_index = 0, last_leaf_hash = x''");
+    }));
+  }
+  index->next_to_index_ = next;
+  {
+    absl::MutexLock lock(&index->lookup_mu_);
+    ISMS_ASSIGN_OR_RETURN(index->index_reader_,
+                          SqliteDatabase::Open(index_path, SqliteInit::kRequireInitialised));
+    ISMS_RETURN_IF_ERROR(
+        index->index_reader_->Exec(absl::StrCat("PRAGMA cache_size=-", kIndexCacheKib)));
+  }
+  {
+    absl::MutexLock lock(&index->mu_);
+    index->indexed_end_ = next;
+  }
+  index->thread_ = std::thread([raw = index.get()] { raw->IndexLoop(); });
+  return index;
+}
+
+QueryIndex::~QueryIndex() {
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void QueryIndex::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+uint64_t QueryIndex::indexed_end() {
+  absl::MutexLock lock(&mu_);
+  return indexed_end_;
+}
+
+bool QueryIndex::WaitIndexed(uint64_t size, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto reached = [this, size]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return indexed_end_ >= size; };
+  return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
+void QueryIndex::IndexLoop() {
+  // Below the appends: under a burst they keep the cores and the index falls
+  // behind (queries scan the rest), catching up when the burst ends. Linux
+  // sets a nice value per thread.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kIndexerNice);
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || closing_; };
+      mu_.AwaitWithTimeout(absl::Condition(&wake), kIdlePoll);
+      if (closing_) return;
+      woken_ = false;
+    }
+    // Index until caught up; a failure (say, a full disk) is retried at the
+    // next wake, and meanwhile queries scan what is not indexed.
+    while (true) {
+      absl::StatusOr<bool> indexed = IndexNextBatch();
+      if (!indexed.ok() || !*indexed) break;
+      absl::MutexLock lock(&mu_);
+      if (closing_) return;
+    }
+  }
+}
+
+absl::StatusOr<bool> QueryIndex::IndexNextBatch() {
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      log_reader_->Prepare("SELECT idx, leaf, leaf_hash FROM events WHERE idx >= ? "
+                           "ORDER BY idx LIMIT ?"));
+  select.Bind(1, static_cast<int64_t>(next_to_index_)).Bind(2, int64_t{kIndexBatch});
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement insert,
+      index_writer_->Prepare("INSERT OR REPLACE INTO terms (idx, integrated_us, actor, principal, "
+                             "resource, method, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement advance,
+      index_writer_->Prepare("UPDATE indexed SET next_index = ?, last_leaf_hash = ?"));
+  uint64_t next = next_to_index_;
+  absl::Status committed = index_writer_->InTransaction([&]() -> absl::Status {
+    std::string last_leaf_hash;
+    while (true) {
+      ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+      if (!has_row) break;
+      const uint64_t index = static_cast<uint64_t>(select.ColumnInt64(0));
+      if (index != next) break;  // A gap: a damaged log; VerifyLog names it.
+      v1::LoggedEvent logged;
+      // A leaf that does not parse is indexed with empty columns: reading it
+      // fails its check against the tree, as every read of it does.
+      if (!logged.ParseFromString(select.ColumnText(1))) logged.Clear();
+      const v1::AuditEvent& event = logged.event();
+      insert.Bind(1, static_cast<int64_t>(index))
+          .Bind(2, absl::ToUnixMicros(FromProto(logged.integrated_time())))
+          .Bind(3, event.actor())
+          .Bind(4, event.principal())
+          .Bind(5, event.resource())
+          .Bind(6, event.method())
+          .Bind(7, static_cast<int64_t>(event.outcome()));
+      ISMS_RETURN_IF_ERROR(insert.Run());
+      last_leaf_hash = select.ColumnText(2);
+      ++next;
+    }
+    if (next == next_to_index_) return absl::OkStatus();
+    advance.Bind(1, static_cast<int64_t>(next)).BindBlob(2, last_leaf_hash);
+    return advance.Run();
+  });
+  ISMS_RETURN_IF_ERROR(committed);
+  if (next == next_to_index_) return false;
+  next_to_index_ = next;
+  absl::MutexLock lock(&mu_);
+  indexed_end_ = next;
+  return true;
+}
+
+absl::StatusOr<QueryIndex::Found> QueryIndex::Lookup(const EventFilter& filter, int limit) {
+  std::string where = "1";
+  // Parameters in the order their placeholders appear.
+  std::vector<std::pair<int, std::string>> texts;
+  std::vector<std::pair<int, int64_t>> numbers;
+  int next = 1;
+  auto text = [&](absl::string_view clause, const std::string& value) {
+    absl::StrAppend(&where, " AND ", clause);
+    texts.emplace_back(next++, value);
+  };
+  auto number = [&](absl::string_view clause, int64_t value) {
+    absl::StrAppend(&where, " AND ", clause);
+    numbers.emplace_back(next++, value);
+  };
+  if (!filter.actor.empty()) text("actor = ?", filter.actor);
+  if (!filter.principal.empty()) text("principal = ?", filter.principal);
+  if (!filter.method.empty()) text("method = ?", filter.method);
+  if (!filter.resource.empty()) {
+    if (filter.include_sub_resources) {
+      // resource, or anything that starts with "resource/" ('0' follows '/').
+      absl::StrAppend(&where, " AND (resource = ? OR (resource >= ? AND resource < ?))");
+      for (std::string bound : {filter.resource, absl::StrCat(filter.resource, "/"),
+                                absl::StrCat(filter.resource, "0")}) {
+        texts.emplace_back(next++, std::move(bound));
+      }
+    } else {
+      text("resource = ?", filter.resource);
+    }
+  }
+  if (filter.outcome != 0) number("outcome = ?", filter.outcome);
+  if (filter.start_time.has_value()) {
+    number("integrated_us >= ?", absl::ToUnixMicros(*filter.start_time));
+  }
+  if (filter.end_time.has_value()) {
+    number("integrated_us < ?", absl::ToUnixMicros(*filter.end_time));
+  }
+  if (filter.after_index.has_value()) {
+    number(filter.newest_first ? "idx < ?" : "idx > ?", static_cast<int64_t>(*filter.after_index));
+  }
+  const int limit_position = next;
+
+  absl::MutexLock lock(&lookup_mu_);
+  SqliteDatabase& db = *index_reader_;
+  // One read transaction: the position and the matches from one snapshot.
+  ISMS_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  absl::Cleanup end_read = [&db] { db.Exec("COMMIT").IgnoreError(); };
+  Found found;
+  {
+    ISMS_ASSIGN_OR_RETURN(SqliteStatement position, db.Prepare("SELECT next_index FROM indexed"));
+    ISMS_ASSIGN_OR_RETURN(bool has_position, position.Step());
+    if (has_position) found.indexed_end = static_cast<uint64_t>(position.ColumnInt64(0));
+  }
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare(absl::StrCat("SELECT idx FROM terms WHERE ", where, " ORDER BY idx ",
+                              filter.newest_first ? "DESC" : "ASC", " LIMIT ?")));
+  select.Bind(limit_position, static_cast<int64_t>(limit));
+  for (const auto& [position, value] : texts) select.Bind(position, value);
+  for (const auto& [position, value] : numbers) select.Bind(position, value);
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) break;
+    found.indexes.push_back(static_cast<uint64_t>(select.ColumnInt64(0)));
+  }
+  return found;
+}
+
+}  // namespace isms::audit

@@ -35,6 +35,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -392,6 +393,17 @@ int main(int argc, char** argv) {
                 inclusion_sum / floor_sum);
     std::printf("ratio GetConsistencyProof/floor throughput: %.2fx (aim >= 0.5x)\n",
                 consistency_sum / floor_sum);
+  }
+  // The service's memory: the tree, the resend and leaf-hash maps and the
+  // SQLite caches grow with the log.
+  {
+    std::ifstream status(absl::StrCat("/proc/", server.value()->pid(), "/status"));
+    std::string line;
+    while (std::getline(status, line)) {
+      if (absl::StartsWith(line, "VmHWM") || absl::StartsWith(line, "VmRSS")) {
+        std::printf("server %s\n", line.c_str());
+      }
+    }
   }
   server.value()->Signal(SIGTERM);
   (void)server.value()->Wait(absl::Seconds(30));

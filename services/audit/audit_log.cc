@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store
           ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called within Open's hold of mu_.
             log->by_submitter_event_.try_emplace(KeyOf(Sha256Digest(submitter_event)), index);
             log->by_leaf_hash_.try_emplace(KeyOf(leaf_hash), index);
-            log->tree_.AppendLeafHash(std::move(leaf_hash));
+            log->tree_.AppendLeafHash(leaf_hash);
           }));
   ISMS_ASSIGN_OR_RETURN(auto latest, store.LatestHead());
   if (!latest.has_value()) {
@@ -383,7 +383,7 @@ absl::StatusOr<v1::InclusionProof> AuditLog::InclusionProof(
   v1::InclusionProof proof;
   proof.set_index(index);
   proof.set_tree_size(tree_size);
-  proof.set_leaf_hash(tree_.leaf_hash(index));
+  proof.set_leaf_hash(std::string(tree_.leaf_hash(index)));
   for (std::string& hash : hashes) proof.add_hashes(std::move(hash));
   return proof;
 }

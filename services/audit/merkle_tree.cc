@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace isms::audit {
@@ -58,14 +61,21 @@ std::string EmptyRoot() { return Sha256(""); }
 
 std::string Sha256Digest(absl::string_view data) { return Sha256(data); }
 
-void MerkleTree::AppendLeafHash(std::string leaf_hash) {
+MerkleTree::Hash MerkleTree::FromBytes(absl::string_view bytes) {
+  Hash hash{};
+  std::memcpy(hash.data(), bytes.data(), std::min(bytes.size(), hash.size()));
+  return hash;
+}
+
+void MerkleTree::AppendLeafHash(absl::string_view leaf_hash) {
   if (levels_.empty()) levels_.emplace_back();
-  levels_[0].push_back(std::move(leaf_hash));
+  levels_[0].push_back(FromBytes(leaf_hash));
   // Complete every subtree the new leaf closes.
   for (size_t h = 0; levels_[h].size() % 2 == 0; ++h) {
     if (levels_.size() == h + 1) levels_.emplace_back();
-    const std::vector<std::string>& level = levels_[h];
-    levels_[h + 1].push_back(NodeHash(level[level.size() - 2], level[level.size() - 1]));
+    const std::vector<Hash>& level = levels_[h];
+    levels_[h + 1].push_back(
+        FromBytes(NodeHash(View(level[level.size() - 2]), View(level[level.size() - 1]))));
   }
 }
 
@@ -76,7 +86,7 @@ void MerkleTree::Truncate(uint64_t tree_size) {
 }
 
 std::string MerkleTree::SubtreeHash(uint64_t start, uint64_t count) const {
-  if (IsPowerOfTwo(count)) return levels_[Log2(count)][start >> Log2(count)];
+  if (IsPowerOfTwo(count)) return std::string(View(levels_[Log2(count)][start >> Log2(count)]));
   const uint64_t k = SplitPoint(count);
   return NodeHash(SubtreeHash(start, k), SubtreeHash(start + k, count - k));
 }

@@ -474,7 +474,7 @@ TEST_F(AuditLogTest, ALogWrittenByTheFirstSchemaIsMigratedAndStillProves) {
   // Resends are still matched, leaf hashes still found, queries still answer.
   EXPECT_THAT(Append(Batch({Event("old-1"), Event("new")})), ElementsAre(1, 3));
   v1::GetInclusionProofRequest by_hash;
-  by_hash.set_leaf_hash(tree.leaf_hash(2));
+  by_hash.set_leaf_hash(std::string(tree.leaf_hash(2)));
   EXPECT_EQ(log_->InclusionProof(by_hash)->index(), 2u);
   v1::QueryEventsRequest query;
   query.set_actor("principals/alice");

@@ -62,6 +62,8 @@ constexpr int kWalCheckpointPagesSafetyNet = 100000;
 // The WAL file is cut back to this size once checkpointed (bytes).
 constexpr int64_t kWalSizeLimit = 64 << 20;
 constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(200);
+// WAL frames (pages) past which the background checkpoint truncates the WAL.
+constexpr int64_t kWalRestartFrames = 16384;
 
 constexpr char kEventColumns[] = "idx, submitter_event, leaf, leaf_hash";
 
@@ -132,7 +134,20 @@ void SqliteAuditStore::CheckpointLoop() {
     // PASSIVE copies what it can without waiting for (or blocking) the
     // appends and reads. A failure (say, a full disk) leaves the WAL to the
     // next attempt, or to the safety net on the append connection.
-    checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)").IgnoreError();
+    absl::StatusOr<SqliteStatement> passive =
+        checkpointer_->Prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    if (!passive.ok()) continue;
+    absl::StatusOr<bool> row = passive->Step();
+    // Columns: busy, frames in the WAL, frames copied back.
+    const int64_t wal_frames = row.ok() && *row ? passive->ColumnInt64(1) : 0;
+    passive->Reset();
+    // The WAL only starts over when a commit finds it wholly copied back,
+    // which never happens while appends keep coming: past a bound, wait for
+    // a quiet moment (appends pause for the rest of the copy, most of it
+    // done by now) and truncate it.
+    if (wal_frames > kWalRestartFrames) {
+      checkpointer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)").IgnoreError();
+    }
   }
 }
 

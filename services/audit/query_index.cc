@@ -59,6 +59,8 @@ absl::StatusOr<std::unique_ptr<SqliteDatabase>> OpenIndexFile(const std::string&
   // machine crash loses the last batches, and they are indexed again).
   ISMS_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
   ISMS_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA cache_size=-", kIndexCacheKib)));
+  // A batch's WAL (tens of MB) is cut back once checkpointed.
+  ISMS_RETURN_IF_ERROR(db->Exec("PRAGMA journal_size_limit=67108864"));
   return db;
 }
 
@@ -184,11 +186,43 @@ void QueryIndex::IndexLoop() {
 }
 
 absl::StatusOr<bool> QueryIndex::IndexNextBatch() {
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement select,
-      log_reader_->Prepare("SELECT idx, leaf, leaf_hash FROM events WHERE idx >= ? "
-                           "ORDER BY idx LIMIT ?"));
-  select.Bind(1, static_cast<int64_t>(next_to_index_)).Bind(2, int64_t{kIndexBatch});
+  // The batch's columns are read first and the log's read ended before the
+  // index is written: a read held across the index transaction would keep
+  // the log's WAL from being truncated, and the truncating checkpoint holds
+  // appends while it waits for readers.
+  struct Terms {
+    uint64_t index;
+    int64_t integrated_us;
+    std::string actor, principal, resource, method;
+    int64_t outcome;
+  };
+  std::vector<Terms> batch;
+  std::string last_leaf_hash;
+  {
+    ISMS_ASSIGN_OR_RETURN(
+        SqliteStatement select,
+        log_reader_->Prepare("SELECT idx, leaf, leaf_hash FROM events WHERE idx >= ? "
+                             "ORDER BY idx LIMIT ?"));
+    select.Bind(1, static_cast<int64_t>(next_to_index_)).Bind(2, int64_t{kIndexBatch});
+    while (true) {
+      ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+      if (!has_row) break;
+      const uint64_t index = static_cast<uint64_t>(select.ColumnInt64(0));
+      if (index != next_to_index_ + batch.size()) break;  // A gap: VerifyLog names it.
+      v1::LoggedEvent logged;
+      // A leaf that does not parse is indexed with empty columns: reading it
+      // fails its check against the tree, as every read of it does.
+      if (!logged.ParseFromString(select.ColumnText(1))) logged.Clear();
+      v1::AuditEvent& event = *logged.mutable_event();
+      batch.push_back(
+          Terms{index, absl::ToUnixMicros(FromProto(logged.integrated_time())),
+                std::move(*event.mutable_actor()), std::move(*event.mutable_principal()),
+                std::move(*event.mutable_resource()), std::move(*event.mutable_method()),
+                static_cast<int64_t>(event.outcome())});
+      last_leaf_hash = select.ColumnText(2);
+    }
+  }
+  if (batch.empty()) return false;
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement insert,
       index_writer_->Prepare("INSERT OR REPLACE INTO terms (idx, integrated_us, actor, principal, "
@@ -196,36 +230,21 @@ absl::StatusOr<bool> QueryIndex::IndexNextBatch() {
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement advance,
       index_writer_->Prepare("UPDATE indexed SET next_index = ?, last_leaf_hash = ?"));
-  uint64_t next = next_to_index_;
-  absl::Status committed = index_writer_->InTransaction([&]() -> absl::Status {
-    std::string last_leaf_hash;
-    while (true) {
-      ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
-      if (!has_row) break;
-      const uint64_t index = static_cast<uint64_t>(select.ColumnInt64(0));
-      if (index != next) break;  // A gap: a damaged log; VerifyLog names it.
-      v1::LoggedEvent logged;
-      // A leaf that does not parse is indexed with empty columns: reading it
-      // fails its check against the tree, as every read of it does.
-      if (!logged.ParseFromString(select.ColumnText(1))) logged.Clear();
-      const v1::AuditEvent& event = logged.event();
-      insert.Bind(1, static_cast<int64_t>(index))
-          .Bind(2, absl::ToUnixMicros(FromProto(logged.integrated_time())))
-          .Bind(3, event.actor())
-          .Bind(4, event.principal())
-          .Bind(5, event.resource())
-          .Bind(6, event.method())
-          .Bind(7, static_cast<int64_t>(event.outcome()));
+  const uint64_t next = next_to_index_ + batch.size();
+  ISMS_RETURN_IF_ERROR(index_writer_->InTransaction([&]() -> absl::Status {
+    for (const Terms& terms : batch) {
+      insert.Bind(1, static_cast<int64_t>(terms.index))
+          .Bind(2, terms.integrated_us)
+          .Bind(3, terms.actor)
+          .Bind(4, terms.principal)
+          .Bind(5, terms.resource)
+          .Bind(6, terms.method)
+          .Bind(7, terms.outcome);
       ISMS_RETURN_IF_ERROR(insert.Run());
-      last_leaf_hash = select.ColumnText(2);
-      ++next;
     }
-    if (next == next_to_index_) return absl::OkStatus();
     advance.Bind(1, static_cast<int64_t>(next)).BindBlob(2, last_leaf_hash);
     return advance.Run();
-  });
-  ISMS_RETURN_IF_ERROR(committed);
-  if (next == next_to_index_) return false;
+  }));
   next_to_index_ = next;
   absl::MutexLock lock(&mu_);
   indexed_end_ = next;

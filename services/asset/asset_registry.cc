@@ -127,13 +127,15 @@ void AssetRegistry::RecordRefusal(const CallInfo& call, const absl::Status& refu
 }
 
 void AssetRegistry::Authorize(const CallInfo& call, absl::string_view permission,
-                              const std::string& resource, const google::protobuf::Message& asked,
-                              bool is_write, PermissionClient::Answer then) {
-  auto audit_then = [this, &call, &asked, resource,
+                              const std::string& resource, absl::string_view audited_as,
+                              const google::protobuf::Message& asked, bool is_write,
+                              PermissionClient::Answer then) {
+  auto audit_then = [this, &call, &asked,
+                     audited = resource.empty() ? std::string(audited_as) : resource,
                      then = std::move(then)](absl::StatusOr<PermissionClient::Grant> grant) {
     if (grant.status().code() == absl::StatusCode::kPermissionDenied) {
       std::unique_ptr<google::protobuf::Message> nothing(asked.New());
-      AuditRefusal(call, resource, grant.status(), DiffFields(*nothing, asked));
+      AuditRefusal(call, audited, grant.status(), DiffFields(*nothing, asked));
     }
     then(std::move(grant));
   };
@@ -186,7 +188,7 @@ void AssetRegistry::GetAsset(const CallInfo& call, const v1::GetAssetRequest& re
   absl::Status valid = ValidateResourceName("name", request.name(), "assets");
   if (!valid.ok()) return done(valid);
   Authorize(
-      call, kReadAssets, request.name(), request, false,
+      call, kReadAssets, request.name(), request.name(), request, false,
       [this, &request, done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
         if (!grant.ok()) return done(grant.status());
         absl::StatusOr<std::optional<Asset>> found = store_.Get(request.name());
@@ -209,7 +211,7 @@ void AssetRegistry::ListAssets(const CallInfo& call, const v1::ListAssetsRequest
   absl::StatusOr<std::string> after = DecodePageToken(request.page_token(), fingerprint);
   if (!after.ok()) return done(after.status());
   const int page_size = *EffectivePageSize(request.page_size());
-  Authorize(call, kReadAssets, "", request, false,
+  Authorize(call, kReadAssets, "", "assets", request, false,
             [this, &request, fingerprint, after = *std::move(after), page_size,
              done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
               if (!grant.ok()) return done(grant.status());
@@ -241,7 +243,7 @@ void AssetRegistry::CreateAsset(const CallInfo& call, const v1::CreateAssetReque
   if (!valid.ok()) return done(valid);
   const std::string name =
       absl::StrCat("assets/", request.asset_id().empty() ? NewId() : request.asset_id());
-  Authorize(call, kManageAssets, name, request, true,
+  Authorize(call, kManageAssets, name, name, request, true,
             [this, &call, &request, name,
              done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
               if (!grant.ok()) return done(grant.status());
@@ -279,7 +281,7 @@ void AssetRegistry::UpdateAsset(const CallInfo& call, const v1::UpdateAssetReque
   }
   if (!valid.ok()) return done(valid);
   const std::string& name = request.asset().name();
-  Authorize(call, kUpdateAssets, name, request, true,
+  Authorize(call, kUpdateAssets, name, name, request, true,
             [this, &call, &request, &name,
              done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
               if (!grant.ok()) return done(grant.status());
@@ -316,7 +318,7 @@ void AssetRegistry::DeleteAsset(const CallInfo& call, const v1::DeleteAssetReque
                                 Done<google::protobuf::Empty> done) {
   absl::Status valid = ValidateResourceName("name", request.name(), "assets");
   if (!valid.ok()) return done(valid);
-  Authorize(call, kManageAssets, request.name(), request, true,
+  Authorize(call, kManageAssets, request.name(), request.name(), request, true,
             [this, &call, &request,
              done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
               if (!grant.ok()) return done(grant.status());
@@ -338,7 +340,7 @@ void AssetRegistry::DeleteAsset(const CallInfo& call, const v1::DeleteAssetReque
 void AssetRegistry::GetAuditDelivery(const CallInfo& call,
                                      const v1::GetAuditDeliveryRequest& request,
                                      Done<isms::audit::v1::DeliveryStatus> done) {
-  Authorize(call, kReadAudit, "", request, false,
+  Authorize(call, kReadAudit, "", "audit-delivery", request, false,
             [this, done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
               if (!grant.ok()) return done(grant.status());
               absl::ReaderMutexLock lock(&relay_mu_);

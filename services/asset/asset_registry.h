@@ -103,11 +103,12 @@ class AssetRegistry : public RefusalRecorder {
 
   // Asks whether the caller may `permission` on `resource` ("" for the
   // organisation) and calls `then` with the answer. A PermissionDenied is
-  // committed to the outbox first (naming `resource`, with `asked`'s fields);
-  // an Unavailable writes nothing.
+  // committed to the outbox first, naming `resource` (or, for the
+  // organisation, `audited_as`, e.g. "assets" for a listing) with `asked`'s
+  // fields; an Unavailable writes nothing.
   void Authorize(const CallInfo& call, absl::string_view permission, const std::string& resource,
-                 const google::protobuf::Message& asked, bool is_write,
-                 PermissionClient::Answer then);
+                 absl::string_view audited_as, const google::protobuf::Message& asked,
+                 bool is_write, PermissionClient::Answer then);
 
   // Serialized with other writes: runs `body`, then commits its changes with
   // a success event carrying `permission` and how the caller holds it

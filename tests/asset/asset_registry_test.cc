@@ -316,6 +316,8 @@ TEST_F(AssetRegistryTest, OwnerFiltersAreUnimplementedUntilOwnersComeFromTheRole
 TEST_F(AssetRegistryTest, ListNeedsReadOrganisationWide) {
   EXPECT_THAT(List(v1::ListAssetsRequest(), "principals/iao"),
               StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_EQ(Events().size(), 1u);
+  EXPECT_EQ(Events()[0].resource(), "assets") << "the refusal names what was listed";
 }
 
 TEST_F(AssetRegistryTest, AServiceActingForItselfChangesNothing) {

@@ -5,6 +5,8 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <functional>
 #include <string>
@@ -318,6 +320,44 @@ TEST_F(AssetServiceTest, RpcsNotBuiltYetSaySoAndNameTheirStep) {
   status = writer->Finish();
   EXPECT_THAT(status, GrpcCodeIs(grpc::StatusCode::UNIMPLEMENTED));
   EXPECT_THAT(status.error_message(), HasSubstr("issue 10"));
+}
+
+TEST_F(AssetServiceTest, AWriteThatReturnedSurvivesKill9) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  Asset updated;
+  ASSERT_THAT(UpdateTitle(kIaoToken, "People database", created.etag(), &updated),
+              GrpcCodeIs(grpc::StatusCode::OK));
+  KillAsset();
+  ASSERT_NO_FATAL_FAILURE(StartAsset());
+  Asset stored;
+  ASSERT_THAT(Get(kIaoToken, "assets/hr-db", &stored), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(stored.title(), "People database");
+  EXPECT_EQ(stored.etag(), updated.etag());
+  // Both events reach the trail, once each, whether or not they were
+  // delivered before the kill.
+  const auto events = AssetEventsWhen([](const auto& events) { return events.size() >= 2; });
+  WaitForDelivery();
+  EXPECT_EQ(AssetEventsWhen([](const auto&) { return true; }).size(), 2u);
+  ASSERT_GE(events.size(), 2u);
+}
+
+TEST_F(AssetServiceTest, CallsWithoutAValidTokenAreUnauthenticated) {
+  grpc::ClientContext context;
+  Prepare(context, "not-a-token");
+  asset::v1::GetAssetRequest request;
+  request.set_name("assets/hr-db");
+  Asset asset;
+  EXPECT_THAT(asset_->GetAsset(&context, request, &asset),
+              GrpcCodeIs(grpc::StatusCode::UNAUTHENTICATED));
+}
+
+TEST_F(AssetServiceTest, SigtermStopsTheServiceCleanly) {
+  asset_server_->Signal(SIGTERM);
+  absl::StatusOr<int> exited = asset_server_->Wait(absl::Seconds(20));
+  ASSERT_TRUE(exited.ok()) << exited.status();
+  EXPECT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) == 0) << "wait status " << *exited;
+  asset_server_.reset();
 }
 
 TEST_F(AssetServiceTest, ListPagesWithTheRealRoleServiceDeciding) {

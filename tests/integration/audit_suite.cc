@@ -184,6 +184,7 @@ void AuditSuite::StartAsset(std::vector<std::string> extra) {
 }
 
 void AuditSuite::StopAsset() { Stop(asset_server_, SIGTERM); }
+void AuditSuite::KillAsset() { Stop(asset_server_, SIGKILL); }
 
 void AuditSuite::Prepare(grpc::ClientContext& context, const std::string& token,
                          absl::Duration timeout) {

@@ -50,7 +50,8 @@ class AuditSuite : public ::testing::Test {
   void StopRole();
   void KillRole();
   void StartAsset(std::vector<std::string> extra = {});
-  void StopAsset();
+  void StopAsset();  // SIGTERM, waits.
+  void KillAsset();  // SIGKILL, waits.
 
   static void Prepare(grpc::ClientContext& context, const std::string& token,
                       absl::Duration timeout = absl::Seconds(30));

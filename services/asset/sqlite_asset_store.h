@@ -53,11 +53,14 @@ class SqliteAssetStore final : public AssetStore {
   absl::StatusOr<OutboxBacklog> Backlog() override;
 
  private:
-  SqliteAssetStore(std::unique_ptr<SqliteDatabase> db, StorageHealth* health)
-      : db_(std::move(db)), health_(health) {}
+  SqliteAssetStore(std::unique_ptr<SqliteDatabase> db, SqliteStatement list, StorageHealth* health)
+      : db_(std::move(db)), list_(std::move(list)), health_(health) {}
 
   absl::Mutex mu_;
   std::unique_ptr<SqliteDatabase> db_ ABSL_GUARDED_BY(mu_);
+  // List's query, prepared once (every List page is one run of it). Declared
+  // after db_ so it is finalized before the database closes.
+  SqliteStatement list_ ABSL_GUARDED_BY(mu_);
   StorageHealth* const health_;
 };
 

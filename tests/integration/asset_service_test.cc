@@ -16,12 +16,15 @@
 #include "absl/time/clock.h"
 #include "common/testing/status_matchers.h"
 #include "common/time/proto_time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/integration/audit_suite.h"
 
 namespace isms::testing {
 namespace {
 
 using asset::v1::Asset;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -350,6 +353,38 @@ TEST_F(AssetServiceTest, CallsWithoutAValidTokenAreUnauthenticated) {
   Asset asset;
   EXPECT_THAT(asset_->GetAsset(&context, request, &asset),
               GrpcCodeIs(grpc::StatusCode::UNAUTHENTICATED));
+}
+
+TEST_F(AssetServiceTest, HealthServesItsNamesAndReflectionListsTheService) {
+  auto channel = grpc::CreateChannel(asset_server_->address(), grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const char* name : {"", "isms.asset.v1.AssetService", "isms.asset.v1.AssetService/writes"}) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(name);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_THAT(health->Check(&context, request, &response), GrpcCodeIs(grpc::StatusCode::OK))
+        << name;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << name;
+  }
+
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = reflection->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  std::vector<std::string> services;
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& service : response.list_services_response().service()) {
+      services.push_back(service.name());
+    }
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_THAT(services, Contains("isms.asset.v1.AssetService"));
 }
 
 TEST_F(AssetServiceTest, SigtermStopsTheServiceCleanly) {

@@ -31,7 +31,7 @@ fi
 
 seconds="${ISMS_FUZZ_SECONDS:-15}"
 targets=(role_requests_fuzzer catalogue_fuzzer token_file_fuzzer page_token_fuzzer
-         audit_requests_fuzzer)
+         audit_requests_fuzzer asset_requests_fuzzer)
 
 cmake -S . -B build-fuzz -DISMS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ \

@@ -31,6 +31,7 @@
 #include "common/client/generic_unary_call.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "isms/asset/v1/asset_service.pb.h"
 #include "isms/audit/v1/audit_service.pb.h"
 #include "isms/role/v1/role.pb.h"
 
@@ -52,6 +53,7 @@ namespace pb = google::protobuf;
 // Forces the linker to keep the generated descriptors this tool looks up by name.
 void LinkDescriptors() {
   (void)isms::role::v1::Role::descriptor();
+  (void)isms::asset::v1::Asset::descriptor();
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
 }
 

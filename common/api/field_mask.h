@@ -9,7 +9,9 @@
 namespace isms {
 
 // Update with a field mask (AIP-134): copies the fields `mask` names from
-// `patch` into `target`; repeated fields are replaced, not appended.
+// `patch` into `target`; repeated and message fields are replaced, not
+// appended or merged; a path into a message ("retention.basis") changes that
+// field alone.
 // REQUIRES: every path in `mask` names a field of the message (validate the
 // mask against the updatable fields first).
 void ApplyUpdateMask(const google::protobuf::Message& patch,

@@ -17,20 +17,20 @@ RolePermissionClient::RolePermissionClient(std::unique_ptr<PeerChannel> role_ser
 
 RolePermissionClient::~RolePermissionClient() = default;
 
-void RolePermissionClient::Require(absl::string_view principal, absl::string_view permission,
-                                   absl::string_view resource, Done done) {
+void RolePermissionClient::Check(absl::string_view principal, absl::string_view permission,
+                                 absl::string_view resource, Answer answer) {
   // Lives until the answer arrives.
   struct Call {
     grpc::ClientContext context;
     role::v1::CheckPermissionRequest request;
     role::v1::CheckPermissionResponse response;
-    Done done;
+    Answer answer;
   };
   auto* call = new Call;
   call->request.set_principal(std::string(principal));
   call->request.set_permission(std::string(permission));
   call->request.set_resource(std::string(resource));
-  call->done = std::move(done);
+  call->answer = std::move(answer);
   role_service_->Prepare(call->context, timeout_);
   stub_->stub->async()->CheckPermission(
       &call->context, &call->request, &call->response, [call](grpc::Status status) {
@@ -39,16 +39,16 @@ void RolePermissionClient::Require(absl::string_view principal, absl::string_vie
         if (!status.ok()) {
           // Whatever went wrong (unreachable, overloaded, this service not
           // allowed to ask), the caller cannot be let through.
-          owned->done(absl::UnavailableError(
+          owned->answer(absl::UnavailableError(
               absl::StrCat("cannot check ", request.permission(),
                            " with the role service: ", status.error_message())));
         } else if (!owned->response.allowed()) {
           const std::string& explanation = owned->response.explanation();
-          owned->done(absl::PermissionDeniedError(
+          owned->answer(absl::PermissionDeniedError(
               absl::StrCat(request.principal(), " lacks ", request.permission(),
                            explanation.empty() ? "" : absl::StrCat(": ", explanation))));
         } else {
-          owned->done(absl::OkStatus());
+          owned->answer(Grant{owned->response.explanation()});
         }
       });
 }

@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api/etag.h"
+#include "common/api/paginate.h"
 #include "common/audit/field_changes.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
-#include "services/role/paginate.h"
 #include "services/role/role_registry.h"
 #include "services/role/role_validation.h"
 #include "services/role/segregation.h"

@@ -32,5 +32,35 @@ TEST(FieldMaskTest, CopiesOnlyTheNamedFieldsAndReplacesLists) {
   EXPECT_EQ(MaskPaths(mask), "title,permissions");
 }
 
+TEST(FieldMaskTest, ReplacesANamedMessageFieldWhole) {
+  isms::role::v1::Role target;
+  target.mutable_create_time()->set_seconds(100);
+  target.mutable_create_time()->set_nanos(7);
+
+  isms::role::v1::Role patch;
+  patch.mutable_create_time()->set_seconds(200);
+  google::protobuf::FieldMask mask;
+  mask.add_paths("create_time");
+
+  ApplyUpdateMask(patch, mask, &target);
+  EXPECT_EQ(target.create_time().seconds(), 200);
+  EXPECT_EQ(target.create_time().nanos(), 0);
+}
+
+TEST(FieldMaskTest, APathIntoAMessageChangesThatFieldAlone) {
+  isms::role::v1::Role target;
+  target.mutable_create_time()->set_seconds(100);
+  target.mutable_create_time()->set_nanos(7);
+
+  isms::role::v1::Role patch;
+  patch.mutable_create_time()->set_nanos(9);
+  google::protobuf::FieldMask mask;
+  mask.add_paths("create_time.nanos");
+
+  ApplyUpdateMask(patch, mask, &target);
+  EXPECT_EQ(target.create_time().seconds(), 100);
+  EXPECT_EQ(target.create_time().nanos(), 9);
+}
+
 }  // namespace
 }  // namespace isms

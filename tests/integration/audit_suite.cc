@@ -77,6 +77,7 @@ std::string AuditSuite::TokenFileOf(const std::string& token) const {
 void AuditSuite::SetUp() {
   audit_port_ = FreeLoopbackPort();
   role_port_ = FreeLoopbackPort();
+  asset_port_ = FreeLoopbackPort();
   WriteFile(dir_.path() + "/audit-key.pem", audit::NewKeyPem());
   WriteFile(
       dir_.path() + "/audit-tokens",
@@ -86,19 +87,29 @@ void AuditSuite::SetUp() {
                    " service services/role append-audit\n", Sha256Hex(kSiemToken),
                    " service services/siem read-audit\n", Sha256Hex(kPlainServiceToken),
                    " service services/plain\n", Sha256Hex(kGatewayToken),
-                   " service services/gateway append-audit read-audit on-behalf-of\n"));
+                   " service services/gateway append-audit read-audit on-behalf-of\n",
+                   Sha256Hex(kAssetServiceToken), " service services/asset append-audit\n"));
   WriteFile(
       dir_.path() + "/role-tokens",
       absl::StrCat(Sha256Hex(kRootToken), " principal principals/root\n", Sha256Hex(kAuditorToken),
                    " principal principals/auditor\n", Sha256Hex(kAuditServiceToken),
-                   " service services/audit check-permissions\n"));
+                   " service services/audit check-permissions\n", Sha256Hex(kAssetServiceToken),
+                   " service services/asset check-permissions\n"));
+  WriteFile(dir_.path() + "/asset-tokens",
+            absl::StrCat(Sha256Hex(kKeeperToken), " principal principals/keeper\n",
+                         Sha256Hex(kIaoToken), " principal principals/iao\n",
+                         Sha256Hex(kNobodyToken), " principal principals/nobody\n",
+                         Sha256Hex(kAuditorToken), " principal principals/auditor\n"));
 }
 
 void AuditSuite::TearDown() {
   if (HasFailure()) {
     PrintTail("audit", dir_.path() + "/audit.log");
     PrintTail("role", dir_.path() + "/role.log");
+    PrintTail("asset", dir_.path() + "/asset.log");
   }
+  asset_.reset();
+  asset_server_.reset();
   audit_.reset();
   role_.reset();
   audit_server_.reset();
@@ -150,6 +161,30 @@ void AuditSuite::StartRole(std::vector<std::string> extra) {
 
 void AuditSuite::StopRole() { Stop(role_server_, SIGTERM); }
 void AuditSuite::KillRole() { Stop(role_server_, SIGKILL); }
+
+void AuditSuite::StartAsset(std::vector<std::string> extra) {
+  std::vector<std::string> args = {
+      absl::StrCat("--listen=127.0.0.1:", asset_port_),
+      absl::StrCat("--data_dir=", dir_.path(), "/asset-data"),
+      absl::StrCat("--token_file=", dir_.path(), "/asset-tokens"),
+      absl::StrCat("--role_service_address=127.0.0.1:", role_port_),
+      absl::StrCat("--role_service_token_file=", TokenFileOf(kAssetServiceToken)),
+      absl::StrCat("--audit_address=127.0.0.1:", audit_port_),
+      absl::StrCat("--audit_token_file=", TokenFileOf(kAssetServiceToken)),
+      "--audit_max_backoff=1s",
+      "--write_burst=1000000",
+      "--write_rate=1000000",
+      "--init"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto server = ServerProcess::Start(ISMS_ASSET_SERVICE_BINARY, args, dir_.path() + "/asset.log");
+  ASSERT_TRUE(server.ok()) << server.status();
+  asset_server_ = *std::move(server);
+  asset_ = asset::v1::AssetService::NewStub(
+      grpc::CreateChannel(asset_server_->address(), grpc::InsecureChannelCredentials()));
+}
+
+void AuditSuite::StopAsset() { Stop(asset_server_, SIGTERM); }
+void AuditSuite::KillAsset() { Stop(asset_server_, SIGKILL); }
 
 void AuditSuite::Prepare(grpc::ClientContext& context, const std::string& token,
                          absl::Duration timeout) {

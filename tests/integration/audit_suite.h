@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/testing/server_process.h"
+#include "isms/asset/v1/asset_service.grpc.pb.h"
 #include "isms/audit/v1/audit_service.grpc.pb.h"
 #include "isms/role/v1/role.grpc.pb.h"
 
@@ -25,11 +26,18 @@ inline constexpr char kPlainServiceToken[] = "plain-token";    // services/plain
 // capabilities are its own, never lent to the people it acts for.
 inline constexpr char kGatewayToken[] = "gateway-token";
 inline constexpr char kAuditServiceToken[] = "audit-token";  // services/audit, check-permissions
+// services/asset: check-permissions at the role service, append-audit at the
+// audit service.
+inline constexpr char kAssetServiceToken[] = "asset-svc-token";
+// People the asset service knows (its own token file).
+inline constexpr char kKeeperToken[] = "keeper-token";  // principals/keeper
+inline constexpr char kIaoToken[] = "iao-token";        // principals/iao
 
-// The audit service, and optionally the role service delivering to it, as
-// real processes on loopback with their data in one temporary folder. Each
-// keeps its port across restarts, so a restarted audit service is found
-// where the role service's relay looks for it.
+// The audit service, and optionally the role service delivering to it and
+// the asset service (asking the role service, delivering to the audit
+// service), as real processes on loopback with their data in one temporary
+// folder. Each keeps its port across restarts, so a restarted service is
+// found where the others look for it.
 class AuditSuite : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -41,6 +49,9 @@ class AuditSuite : public ::testing::Test {
   void StartRole(std::vector<std::string> extra = {});
   void StopRole();
   void KillRole();
+  void StartAsset(std::vector<std::string> extra = {});
+  void StopAsset();  // SIGTERM, waits.
+  void KillAsset();  // SIGKILL, waits.
 
   static void Prepare(grpc::ClientContext& context, const std::string& token,
                       absl::Duration timeout = absl::Seconds(30));
@@ -63,11 +74,14 @@ class AuditSuite : public ::testing::Test {
   std::unique_ptr<role::v1::RoleService::Stub> role_;
   std::unique_ptr<ServerProcess> audit_server_;
   std::unique_ptr<ServerProcess> role_server_;
+  std::unique_ptr<asset::v1::AssetService::Stub> asset_;
+  std::unique_ptr<ServerProcess> asset_server_;
 
  private:
   TempDir dir_;
   int audit_port_ = 0;
   int role_port_ = 0;
+  int asset_port_ = 0;
 };
 
 // An event as a service would send it.

@@ -1,5 +1,5 @@
-#ifndef ISMS_SERVICES_ROLE_PAGINATE_H_
-#define ISMS_SERVICES_ROLE_PAGINATE_H_
+#ifndef ISMS_COMMON_API_PAGINATE_H_
+#define ISMS_COMMON_API_PAGINATE_H_
 
 #include <google/protobuf/repeated_field.h>
 
@@ -11,7 +11,7 @@
 #include "common/api/page_token.h"
 #include "common/status/status_macros.h"
 
-namespace isms::role {
+namespace isms {
 
 // List pagination over resources in name order (AIP-158): one page of the
 // resources for which keep(resource) is true, resuming after the name the
@@ -72,6 +72,6 @@ absl::Status PaginateCandidates(std::vector<const Item*> candidates, int request
   return absl::OkStatus();
 }
 
-}  // namespace isms::role
+}  // namespace isms
 
-#endif  // ISMS_SERVICES_ROLE_PAGINATE_H_
+#endif  // ISMS_COMMON_API_PAGINATE_H_

@@ -1,0 +1,352 @@
+#include "services/asset/asset_registry.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/api/etag.h"
+#include "common/api/field_mask.h"
+#include "common/api/page_token.h"
+#include "common/audit/field_changes.h"
+#include "common/outbox/outbox_relay.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
+#include "common/validation/validate.h"
+#include "services/asset/asset_validation.h"
+
+namespace isms::asset {
+namespace {
+
+using isms::audit::v1::AuditEvent;
+using v1::Asset;
+
+constexpr char kServiceName[] = "isms.asset.v1.AssetService";
+
+absl::Status AssetNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat(name, " not found"));
+}
+
+// The filters a page token is bound to: a token from one listing is refused
+// by another.
+std::string Fingerprint(const v1::ListAssetsRequest& request) {
+  return absl::StrCat("assets|", request.classification(), "|", request.information_kind(), "|",
+                      request.review_overdue() ? 1 : 0, "|", request.attestation_overdue() ? 1 : 0);
+}
+
+// A valid asset for checking an update's masked fields before anything else:
+// what the mask does not name stays valid, so an error names a masked field.
+Asset ValidPlaceholder(absl::Time now) {
+  Asset asset;
+  asset.set_name("assets/placeholder");
+  asset.set_title("placeholder");
+  asset.set_classification(v1::CLASSIFICATION_INTERNAL);
+  asset.add_information_kinds(v1::INFORMATION_KIND_OPERATIONAL);
+  asset.set_location("placeholder");
+  *asset.mutable_review_time() = ToProto(now);
+  return asset;
+}
+
+bool SameContent(const Asset& a, const Asset& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+}  // namespace
+
+bool IsAuditedRefusal(absl::StatusCode code) {
+  return code == absl::StatusCode::kPermissionDenied ||
+         code == absl::StatusCode::kFailedPrecondition || code == absl::StatusCode::kAborted ||
+         code == absl::StatusCode::kAlreadyExists;
+}
+
+void AssetRegistry::SetAuditRelay(OutboxRelay* relay) {
+  absl::MutexLock lock(&relay_mu_);
+  relay_ = relay;
+}
+
+std::string AssetRegistry::NewId(int words) {
+  absl::MutexLock lock(&id_mu_);
+  std::string id;
+  for (int i = 0; i < words; ++i) {
+    absl::StrAppend(&id, absl::StrFormat("%016x", absl::Uniform<uint64_t>(id_gen_)));
+  }
+  return id;
+}
+
+absl::Status AssetRegistry::Commit(const AssetChanges& changes) {
+  ISMS_RETURN_IF_ERROR(store_.Commit(changes));
+  absl::ReaderMutexLock lock(&relay_mu_);
+  if (relay_ != nullptr) relay_->Wake();
+  return absl::OkStatus();
+}
+
+AuditEvent AssetRegistry::MakeEvent(const CallInfo& call, absl::string_view resource,
+                                    const Mutation& mutation, const absl::Status& status) {
+  AuditEvent event;
+  event.set_event_id(NewId(2));
+  *event.mutable_occur_time() = ToProto(clock_.Now());
+  event.set_service(kServiceName);
+  event.set_method(std::string(call.method));
+  event.set_actor(call.caller.actor);
+  event.set_principal(call.caller.principal);
+  event.set_request_id(call.request_id);
+  event.set_resource(std::string(resource));
+  for (const auto& [key, value] : mutation.attributes) (*event.mutable_attributes())[key] = value;
+  for (const auto& change : mutation.field_changes) *event.add_changes() = change;
+  if (status.ok()) {
+    event.set_outcome(isms::audit::v1::OUTCOME_SUCCEEDED);
+    event.set_description(mutation.description);
+  } else {
+    event.set_outcome(status.code() == absl::StatusCode::kPermissionDenied
+                          ? isms::audit::v1::OUTCOME_DENIED
+                          : isms::audit::v1::OUTCOME_REFUSED);
+    event.set_status_code(StatusCodeName(status.code()));
+    event.set_description(std::string(status.message()));
+  }
+  return event;
+}
+
+void AssetRegistry::AuditRefusal(const CallInfo& call, absl::string_view resource,
+                                 const absl::Status& refusal,
+                                 std::vector<isms::audit::v1::FieldChange> field_changes) {
+  if (!call.ShouldAuditRefusal()) return;
+  absl::MutexLock write(&write_mu_);
+  Mutation mutation;
+  mutation.field_changes = std::move(field_changes);
+  AssetChanges changes;
+  changes.events.push_back(MakeEvent(call, resource, mutation, refusal));
+  // The refusal itself is the answer; a failed audit write does not change
+  // it, but it must not pass silently: storage health reports it.
+  Commit(changes).IgnoreError();
+}
+
+void AssetRegistry::RecordRefusal(const CallInfo& call, const absl::Status& refusal) {
+  AuditRefusal(call, call.caller.actor, refusal, {});
+}
+
+void AssetRegistry::Authorize(const CallInfo& call, absl::string_view permission,
+                              const std::string& resource, absl::string_view audited_as,
+                              const google::protobuf::Message& asked, bool is_write,
+                              PermissionClient::Answer then) {
+  auto audit_then = [this, &call, &asked,
+                     audited = resource.empty() ? std::string(audited_as) : resource,
+                     then = std::move(then)](absl::StatusOr<PermissionClient::Grant> grant) {
+    if (grant.status().code() == absl::StatusCode::kPermissionDenied) {
+      std::unique_ptr<google::protobuf::Message> nothing(asked.New());
+      AuditRefusal(call, audited, grant.status(), DiffFields(*nothing, asked));
+    }
+    then(std::move(grant));
+  };
+  const Caller& caller = call.caller;
+  if (caller.is_service && caller.acts_for_itself()) {
+    // A service has no appointments to ask the role service about: it reads
+    // with its capability and changes nothing in its own name.
+    if (!is_write && caller.Has(kCapabilityReadRegister)) {
+      audit_then(PermissionClient::Grant{absl::StrCat(caller.actor, " acts for itself with the ",
+                                                      kCapabilityReadRegister, " capability")});
+    } else {
+      audit_then(absl::PermissionDeniedError(absl::StrCat(
+          caller.actor,
+          is_write ? " may not change the register in its own name; a service acts on behalf of "
+                     "a person"
+                   : absl::StrCat(" lacks the ", kCapabilityReadRegister, " capability"))));
+    }
+    return;
+  }
+  permissions_.Check(caller.principal, permission, resource, std::move(audit_then));
+}
+
+absl::Status AssetRegistry::Mutate(const CallInfo& call, const std::string& resource,
+                                   absl::string_view permission,
+                                   const PermissionClient::Grant& grant, const MutationBody& body) {
+  absl::MutexLock write(&write_mu_);
+  Mutation mutation;
+  mutation.attributes["permission"] = std::string(permission);
+  mutation.attributes["permission_explanation"] = grant.explanation;
+  absl::Status decided = body(mutation);
+  if (!decided.ok()) {
+    // Refusals beyond the caller's refusal budget are counted, not written.
+    if (IsAuditedRefusal(decided.code()) && call.ShouldAuditRefusal()) {
+      AssetChanges refusal;
+      refusal.events.push_back(MakeEvent(call, resource, mutation, decided));
+      ISMS_RETURN_IF_ERROR(Commit(refusal));
+    }
+    return decided;
+  }
+  AssetChanges& changes = mutation.changes;
+  if (changes.created.empty() && changes.updated.empty() && changes.deleted.empty()) {
+    return absl::OkStatus();  // Nothing changed: nothing to record.
+  }
+  changes.events.push_back(MakeEvent(call, resource, mutation, absl::OkStatus()));
+  return Commit(changes);
+}
+
+void AssetRegistry::GetAsset(const CallInfo& call, const v1::GetAssetRequest& request,
+                             Done<Asset> done) {
+  absl::Status valid = ValidateResourceName("name", request.name(), "assets");
+  if (!valid.ok()) return done(valid);
+  Authorize(
+      call, kReadAssets, request.name(), request.name(), request, false,
+      [this, &request, done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+        if (!grant.ok()) return done(grant.status());
+        absl::StatusOr<std::optional<Asset>> found = store_.Get(request.name());
+        if (!found.ok()) return done(found.status());
+        if (!found->has_value()) return done(AssetNotFound(request.name()));
+        done(**std::move(found));
+      });
+}
+
+void AssetRegistry::ListAssets(const CallInfo& call, const v1::ListAssetsRequest& request,
+                               Done<v1::ListAssetsResponse> done) {
+  absl::Status valid = ValidateListAssetsRequest(request);
+  if (!valid.ok()) return done(valid);
+  if (!request.owner().empty() || request.no_owner()) {
+    return done(absl::UnimplementedError(
+        "owner, no_owner: filtering by owner comes with owners read from the role service "
+        "(issue 10, \"Owners come from the role service\"), not built yet"));
+  }
+  const std::string fingerprint = Fingerprint(request);
+  absl::StatusOr<std::string> after = DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) return done(after.status());
+  const int page_size = *EffectivePageSize(request.page_size());
+  Authorize(call, kReadAssets, "", "assets", request, false,
+            [this, &request, fingerprint, after = *std::move(after), page_size,
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+              if (!grant.ok()) return done(grant.status());
+              AssetFilter filter;
+              filter.classification = request.classification();
+              filter.information_kind = request.information_kind();
+              filter.review_overdue = request.review_overdue();
+              filter.attestation_overdue = request.attestation_overdue();
+              filter.now = clock_.Now();
+              // One more than a page: whether another page follows.
+              absl::StatusOr<std::vector<Asset>> found = store_.List(filter, after, page_size + 1);
+              if (!found.ok()) return done(found.status());
+              v1::ListAssetsResponse response;
+              for (Asset& asset : *found) {
+                if (response.assets_size() == page_size) {
+                  response.set_next_page_token(EncodePageToken(
+                      response.assets(response.assets_size() - 1).name(), fingerprint));
+                  break;
+                }
+                *response.add_assets() = std::move(asset);
+              }
+              done(std::move(response));
+            });
+}
+
+void AssetRegistry::CreateAsset(const CallInfo& call, const v1::CreateAssetRequest& request,
+                                Done<Asset> done) {
+  absl::Status valid = ValidateCreateAssetRequest(request, clock_.Now());
+  if (!valid.ok()) return done(valid);
+  const std::string name =
+      absl::StrCat("assets/", request.asset_id().empty() ? NewId() : request.asset_id());
+  Authorize(call, kManageAssets, name, name, request, true,
+            [this, &call, &request, name,
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+              if (!grant.ok()) return done(grant.status());
+              Asset asset = request.asset();
+              asset.set_name(name);
+              asset.clear_owner();
+              asset.clear_last_attestation_time();
+              absl::Status created = Mutate(call, name, kManageAssets, *grant, [&](Mutation& m) {
+                m.field_changes = DiffFields(Asset(), asset);
+                ISMS_ASSIGN_OR_RETURN(std::optional<Asset> current, store_.Get(name));
+                if (current.has_value()) {
+                  return absl::AlreadyExistsError(absl::StrCat(name, " already exists"));
+                }
+                *asset.mutable_create_time() = ToProto(clock_.Now());
+                *asset.mutable_update_time() = asset.create_time();
+                SetEtag(asset);
+                m.field_changes = DiffFields(Asset(), asset);
+                m.changes.created.push_back(asset);
+                m.description = absl::StrCat("created ", name);
+                return absl::OkStatus();
+              });
+              if (!created.ok()) return done(created);
+              done(std::move(asset));
+            });
+}
+
+void AssetRegistry::UpdateAsset(const CallInfo& call, const v1::UpdateAssetRequest& request,
+                                Done<Asset> done) {
+  absl::Status valid = ValidateUpdateAssetRequest(request);
+  if (valid.ok()) {
+    Asset checked = ValidPlaceholder(clock_.Now());
+    ApplyUpdateMask(request.asset(), request.update_mask(), &checked);
+    checked.set_name(request.asset().name());
+    valid = ValidateAsset(checked, "asset", clock_.Now());
+  }
+  if (!valid.ok()) return done(valid);
+  const std::string& name = request.asset().name();
+  Authorize(call, kUpdateAssets, name, name, request, true,
+            [this, &call, &request, &name,
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+              if (!grant.ok()) return done(grant.status());
+              Asset updated;
+              absl::Status changed = Mutate(call, name, kUpdateAssets, *grant, [&](Mutation& m) {
+                m.attributes["update_mask"] = MaskPaths(request.update_mask());
+                ISMS_ASSIGN_OR_RETURN(std::optional<Asset> current, store_.Get(name));
+                {
+                  Asset asked = current.value_or(Asset());
+                  ApplyUpdateMask(request.asset(), request.update_mask(), &asked);
+                  m.field_changes = DiffFields(current.value_or(Asset()), asked);
+                }
+                if (!current.has_value()) return AssetNotFound(name);
+                ISMS_RETURN_IF_ERROR(CheckEtag(name, request.asset().etag(), current->etag()));
+                updated = *current;
+                ApplyUpdateMask(request.asset(), request.update_mask(), &updated);
+                ISMS_RETURN_IF_ERROR(ValidateAsset(updated, "asset", clock_.Now()));
+                updated.set_etag(current->etag());
+                if (SameContent(updated, *current)) return absl::OkStatus();  // Nothing to write.
+                *updated.mutable_update_time() = ToProto(clock_.Now());
+                SetEtag(updated);
+                m.field_changes = DiffFields(*current, updated);
+                m.changes.updated.push_back(updated);
+                m.description =
+                    absl::StrCat("updated ", name, " (", MaskPaths(request.update_mask()), ")");
+                return absl::OkStatus();
+              });
+              if (!changed.ok()) return done(changed);
+              done(std::move(updated));
+            });
+}
+
+void AssetRegistry::DeleteAsset(const CallInfo& call, const v1::DeleteAssetRequest& request,
+                                Done<google::protobuf::Empty> done) {
+  absl::Status valid = ValidateResourceName("name", request.name(), "assets");
+  if (!valid.ok()) return done(valid);
+  Authorize(call, kManageAssets, request.name(), request.name(), request, true,
+            [this, &call, &request,
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+              if (!grant.ok()) return done(grant.status());
+              const std::string& name = request.name();
+              absl::Status deleted = Mutate(call, name, kManageAssets, *grant, [&](Mutation& m) {
+                ISMS_ASSIGN_OR_RETURN(std::optional<Asset> current, store_.Get(name));
+                if (!current.has_value()) return AssetNotFound(name);
+                ISMS_RETURN_IF_ERROR(CheckEtag(name, request.etag(), current->etag()));
+                m.field_changes = DiffFields(*current, Asset());
+                m.changes.deleted.push_back(name);
+                m.description = absl::StrCat("deleted ", name);
+                return absl::OkStatus();
+              });
+              if (!deleted.ok()) return done(deleted);
+              done(google::protobuf::Empty());
+            });
+}
+
+void AssetRegistry::GetAuditDelivery(const CallInfo& call,
+                                     const v1::GetAuditDeliveryRequest& request,
+                                     Done<isms::audit::v1::DeliveryStatus> done) {
+  Authorize(call, kReadAudit, "", "audit-delivery", request, false,
+            [this, done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+              if (!grant.ok()) return done(grant.status());
+              absl::ReaderMutexLock lock(&relay_mu_);
+              if (relay_ == nullptr) return done(UndeliveredStatus(store_));
+              done(relay_->Status());
+            });
+}
+
+}  // namespace isms::asset

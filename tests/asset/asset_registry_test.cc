@@ -1,0 +1,337 @@
+#include "services/asset/asset_registry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/testing/status_matchers.h"
+#include "common/time/clock.h"
+#include "services/asset/sqlite_asset_store.h"
+#include "tests/asset/asset_test_util.h"
+
+namespace isms::asset {
+namespace {
+
+using ::isms::audit::v1::AuditEvent;
+using ::isms::testing::IsOk;
+using ::isms::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const absl::Time kStart = absl::FromUnixSeconds(1767000000);
+
+// A registry on a real in-memory SQLite store, asking a fake role service.
+// principals/keeper holds isms.assets.manage and isms.assets.read
+// organisation-wide; principals/iao holds isms.assets.update on
+// assets/hr-db; principals/nobody holds nothing.
+class AssetRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = SqliteAssetStore::Open(":memory:");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    registry_ = std::make_unique<AssetRegistry>(*store_, permissions_, clock_);
+    permissions_.Grant("principals/keeper", kManageAssets);
+    permissions_.Grant("principals/keeper", kReadAssets);
+    permissions_.Grant("principals/iao", kUpdateAssets, "assets/hr-db");
+    permissions_.Grant("principals/iao", kReadAssets, "assets/hr-db");
+  }
+
+  static CallInfo As(const std::string& principal) {
+    CallInfo call;
+    call.caller = Caller{principal, principal, false, {}};
+    call.request_id = "req-1";
+    call.method = "/isms.asset.v1.AssetService/Test";
+    return call;
+  }
+
+  // Runs an asynchronous registry method and returns what it was done with.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Run(void (AssetRegistry::*method)(const CallInfo&, const Request&,
+                                                             AssetRegistry::Done<Response>),
+                               const CallInfo& call, const Request& request) {
+    absl::StatusOr<Response> result = absl::InternalError("done was never called");
+    int calls = 0;
+    (registry_.get()->*method)(call, request, [&](absl::StatusOr<Response> answer) {
+      ++calls;
+      result = std::move(answer);
+    });
+    EXPECT_EQ(calls, 1);
+    return result;
+  }
+
+  absl::StatusOr<v1::Asset> Create(const std::string& id,
+                                   const std::string& as = "principals/keeper",
+                                   absl::Time review = kStart + absl::Hours(24 * 90)) {
+    v1::CreateAssetRequest request;
+    request.set_asset_id(id);
+    *request.mutable_asset() = TestAsset(review);
+    return Run(&AssetRegistry::CreateAsset, As(as), request);
+  }
+
+  absl::StatusOr<v1::Asset> UpdateTitle(const std::string& as, const std::string& title,
+                                        const std::string& etag = "") {
+    v1::UpdateAssetRequest request;
+    request.mutable_asset()->set_name("assets/hr-db");
+    request.mutable_asset()->set_title(title);
+    request.mutable_asset()->set_etag(etag);
+    request.mutable_update_mask()->add_paths("title");
+    return Run(&AssetRegistry::UpdateAsset, As(as), request);
+  }
+
+  absl::StatusOr<v1::ListAssetsResponse> List(v1::ListAssetsRequest request,
+                                              const std::string& as = "principals/keeper") {
+    return Run(&AssetRegistry::ListAssets, As(as), request);
+  }
+
+  std::vector<AuditEvent> Events() {
+    auto outbox = store_->ReadOutbox(0, 1000);
+    EXPECT_TRUE(outbox.ok()) << outbox.status();
+    std::vector<AuditEvent> events;
+    if (outbox.ok()) {
+      for (auto& entry : *outbox) events.push_back(entry.event);
+    }
+    return events;
+  }
+
+  FakeClock clock_{kStart};
+  FakePermissionClient permissions_;
+  std::unique_ptr<SqliteAssetStore> store_;
+  std::unique_ptr<AssetRegistry> registry_;
+};
+
+TEST_F(AssetRegistryTest, CreateStoresTheAssetWithItsEventAndTheRoleServicesReasoning) {
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Create("hr-db"));
+  EXPECT_EQ(asset.name(), "assets/hr-db");
+  EXPECT_FALSE(asset.etag().empty());
+  EXPECT_EQ(asset.create_time().seconds(), absl::ToUnixSeconds(kStart));
+  const std::vector<AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].outcome(), isms::audit::v1::OUTCOME_SUCCEEDED);
+  EXPECT_EQ(events[0].resource(), "assets/hr-db");
+  EXPECT_EQ(events[0].principal(), "principals/keeper");
+  EXPECT_EQ(events[0].service(), "isms.asset.v1.AssetService");
+  EXPECT_EQ(events[0].attributes().at("permission"), kManageAssets);
+  EXPECT_EQ(events[0].attributes().at("permission_explanation"),
+            "principals/keeper via the fake's table");
+  EXPECT_FALSE(events[0].changes().empty());
+}
+
+TEST_F(AssetRegistryTest, CreateWithoutAnIdChoosesOne) {
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Create(""));
+  EXPECT_THAT(asset.name(), StartsWith("assets/"));
+  EXPECT_EQ(asset.name().size(), std::string("assets/").size() + 16);
+}
+
+TEST_F(AssetRegistryTest, CreateIgnoresOutputOnlyFields) {
+  v1::CreateAssetRequest request;
+  request.set_asset_id("hr-db");
+  *request.mutable_asset() = TestAsset(kStart + absl::Hours(24));
+  request.mutable_asset()->mutable_owner()->set_principal("principals/mallory");
+  request.mutable_asset()->mutable_last_attestation_time()->set_seconds(1);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset,
+                            Run(&AssetRegistry::CreateAsset, As("principals/keeper"), request));
+  EXPECT_FALSE(asset.has_owner());
+  EXPECT_FALSE(asset.has_last_attestation_time());
+}
+
+TEST_F(AssetRegistryTest, ASecondCreateOfTheSameIdIsAlreadyExistsAndAudited) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  EXPECT_THAT(Create("hr-db"), StatusIs(absl::StatusCode::kAlreadyExists));
+  const std::vector<AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].outcome(), isms::audit::v1::OUTCOME_REFUSED);
+  EXPECT_EQ(events[1].status_code(), "ALREADY_EXISTS");
+}
+
+TEST_F(AssetRegistryTest, ACallerWithoutPermissionIsRefusedAndTheRefusalAudited) {
+  EXPECT_THAT(Create("hr-db", "principals/nobody"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr(kManageAssets)));
+  const std::vector<AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].outcome(), isms::audit::v1::OUTCOME_DENIED);
+  EXPECT_EQ(events[0].principal(), "principals/nobody");
+  EXPECT_EQ(events[0].resource(), "assets/hr-db");
+  EXPECT_FALSE(events[0].changes().empty()) << "what was attempted is recorded";
+  auto stored = store_->Get("assets/hr-db");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_value());
+}
+
+TEST_F(AssetRegistryTest, WithTheRoleServiceUnreachableEveryMutationIsUnavailableAndWritesNothing) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  const size_t before = Events().size();
+  permissions_.SetUnavailable(true);
+  EXPECT_THAT(Create("other"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(UpdateTitle("principals/iao", "New"), StatusIs(absl::StatusCode::kUnavailable));
+  v1::DeleteAssetRequest remove;
+  remove.set_name("assets/hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), remove),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Events().size(), before);
+  auto stored = store_->Get("assets/hr-db");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->title(), "HR database");
+}
+
+TEST_F(AssetRegistryTest, InvalidInputIsRefusedBeforeTheRoleServiceIsAsked) {
+  v1::CreateAssetRequest request;
+  request.set_asset_id("hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::CreateAsset, As("principals/keeper"), request),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("asset.title:")));
+  v1::UpdateAssetRequest update;
+  update.mutable_asset()->set_name("assets/hr-db");
+  update.mutable_update_mask()->add_paths("classification");
+  EXPECT_THAT(Run(&AssetRegistry::UpdateAsset, As("principals/iao"), update),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("asset.classification:")));
+  EXPECT_EQ(permissions_.checks(), 0);
+  EXPECT_TRUE(Events().empty());
+}
+
+TEST_F(AssetRegistryTest, UpdateChangesTheMaskedFieldsAndTheEtag) {
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset created, Create("hr-db"));
+  clock_.Advance(absl::Minutes(1));
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset updated,
+                            UpdateTitle("principals/iao", "People database", created.etag()));
+  EXPECT_EQ(updated.title(), "People database");
+  EXPECT_EQ(updated.description(), created.description());
+  EXPECT_NE(updated.etag(), created.etag());
+  EXPECT_EQ(updated.update_time().seconds(), absl::ToUnixSeconds(kStart + absl::Minutes(1)));
+  const std::vector<AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].attributes().at("permission"), kUpdateAssets);
+  EXPECT_EQ(events[1].attributes().at("update_mask"), "title");
+  ASSERT_EQ(events[1].changes_size(), 2);  // title and update_time
+}
+
+TEST_F(AssetRegistryTest, AStaleEtagIsAbortedAndAudited) {
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset created, Create("hr-db"));
+  ASSERT_TRUE(UpdateTitle("principals/iao", "First", created.etag()).ok());
+  EXPECT_THAT(UpdateTitle("principals/iao", "Second", created.etag()),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(Events().back().status_code(), "ABORTED");
+}
+
+TEST_F(AssetRegistryTest, UpdateByAnIaoOfAnotherAssetIsDenied) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  ASSERT_TRUE(Create("payroll").ok());
+  v1::UpdateAssetRequest request;
+  request.mutable_asset()->set_name("assets/payroll");
+  request.mutable_asset()->set_title("Mine now");
+  request.mutable_update_mask()->add_paths("title");
+  EXPECT_THAT(Run(&AssetRegistry::UpdateAsset, As("principals/iao"), request),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(AssetRegistryTest, PermissionComesBeforeExistence) {
+  v1::GetAssetRequest get;
+  get.set_name("assets/hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::GetAsset, As("principals/nobody"), get),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Run(&AssetRegistry::GetAsset, As("principals/keeper"), get),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(AssetRegistryTest, DeleteChecksTheEtagAndRemovesTheAsset) {
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset created, Create("hr-db"));
+  v1::DeleteAssetRequest request;
+  request.set_name("assets/hr-db");
+  request.set_etag("stale");
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), request),
+              StatusIs(absl::StatusCode::kAborted));
+  request.set_etag(created.etag());
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), request), IsOk());
+  v1::GetAssetRequest get;
+  get.set_name("assets/hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::GetAsset, As("principals/keeper"), get),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Events().back().description(), "deleted assets/hr-db");
+}
+
+TEST_F(AssetRegistryTest, DeleteByTheIaoIsDeniedForItNeedsTheManagePermission) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  v1::DeleteAssetRequest request;
+  request.set_name("assets/hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/iao"), request),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(AssetRegistryTest, ListPagesThroughEveryAssetOnce) {
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(Create(absl::StrCat("a", i)).ok());
+  v1::ListAssetsRequest request;
+  request.set_page_size(3);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse response, List(request));
+    for (const auto& asset : response.assets()) seen.push_back(asset.name());
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre("assets/a0", "assets/a1", "assets/a2", "assets/a3",
+                                           "assets/a4", "assets/a5", "assets/a6"));
+}
+
+TEST_F(AssetRegistryTest, APageTokenIsBoundToItsFilters) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Create(absl::StrCat("a", i)).ok());
+  v1::ListAssetsRequest request;
+  request.set_page_size(1);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse first, List(request));
+  ASSERT_FALSE(first.next_page_token().empty());
+  request.set_page_token(first.next_page_token());
+  request.set_review_overdue(true);
+  EXPECT_THAT(List(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("page_token")));
+}
+
+TEST_F(AssetRegistryTest, ReviewOverdueFollowsTheClock) {
+  ASSERT_TRUE(Create("soon", "principals/keeper", kStart + absl::Hours(24)).ok());
+  ASSERT_TRUE(Create("later", "principals/keeper", kStart + absl::Hours(24 * 30)).ok());
+  v1::ListAssetsRequest request;
+  request.set_review_overdue(true);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse none, List(request));
+  EXPECT_EQ(none.assets_size(), 0);
+  clock_.Advance(absl::Hours(48));
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse one, List(request));
+  ASSERT_EQ(one.assets_size(), 1);
+  EXPECT_EQ(one.assets(0).name(), "assets/soon");
+}
+
+TEST_F(AssetRegistryTest, AnAssetNeverAttestedIsAttestationOverdue) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  v1::ListAssetsRequest request;
+  request.set_attestation_overdue(true);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse response, List(request));
+  ASSERT_EQ(response.assets_size(), 1);
+}
+
+TEST_F(AssetRegistryTest, OwnerFiltersAreUnimplementedUntilOwnersComeFromTheRoleService) {
+  v1::ListAssetsRequest request;
+  request.set_no_owner(true);
+  EXPECT_THAT(List(request), StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("issue 10")));
+}
+
+TEST_F(AssetRegistryTest, ListNeedsReadOrganisationWide) {
+  EXPECT_THAT(List(v1::ListAssetsRequest(), "principals/iao"),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_EQ(Events().size(), 1u);
+  EXPECT_EQ(Events()[0].resource(), "assets") << "the refusal names what was listed";
+}
+
+TEST_F(AssetRegistryTest, AServiceActingForItselfChangesNothing) {
+  CallInfo call = As("services/gateway");
+  call.caller.is_service = true;
+  call.caller.capabilities = {kCapabilityReadRegister};
+  v1::CreateAssetRequest request;
+  request.set_asset_id("hr-db");
+  *request.mutable_asset() = TestAsset(kStart + absl::Hours(24));
+  EXPECT_THAT(Run(&AssetRegistry::CreateAsset, call, request),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Run(&AssetRegistry::ListAssets, call, v1::ListAssetsRequest()), IsOk());
+  EXPECT_EQ(permissions_.checks(), 0);
+}
+
+}  // namespace
+}  // namespace isms::asset

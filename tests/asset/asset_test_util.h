@@ -1,0 +1,80 @@
+#ifndef ISMS_TESTS_ASSET_ASSET_TEST_UTIL_H_
+#define ISMS_TESTS_ASSET_ASSET_TEST_UTIL_H_
+
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/authz/permission_client.h"
+#include "common/time/proto_time.h"
+#include "isms/asset/v1/asset_service.pb.h"
+
+namespace isms::asset {
+
+// A PermissionClient that answers at once from a table: a grant on resource
+// "" is organisation-wide and covers every resource. Unavailable answers
+// everything with UNAVAILABLE, as an unreachable role service.
+class FakePermissionClient final : public PermissionClient {
+ public:
+  void Grant(const std::string& principal, const std::string& permission,
+             const std::string& resource = "") {
+    absl::MutexLock lock(&mu_);
+    grants_.insert({principal, permission, resource});
+  }
+  void SetUnavailable(bool unavailable) {
+    absl::MutexLock lock(&mu_);
+    unavailable_ = unavailable;
+  }
+  int checks() const {
+    absl::MutexLock lock(&mu_);
+    return checks_;
+  }
+
+  void Check(absl::string_view principal, absl::string_view permission, absl::string_view resource,
+             Answer answer) override {
+    absl::StatusOr<PermissionClient::Grant> result;
+    {
+      absl::MutexLock lock(&mu_);
+      ++checks_;
+      const std::string p(principal), perm(permission), r(resource);
+      if (unavailable_) {
+        result = absl::UnavailableError("role service unreachable (fake)");
+      } else if (grants_.count({p, perm, r}) > 0 || grants_.count({p, perm, ""}) > 0) {
+        result = PermissionClient::Grant{absl::StrCat(p, " via the fake's table")};
+      } else {
+        result = absl::PermissionDeniedError(absl::StrCat(p, " lacks ", perm, ": not held"));
+      }
+    }
+    answer(std::move(result));
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::set<std::tuple<std::string, std::string, std::string>> grants_ ABSL_GUARDED_BY(mu_);
+  bool unavailable_ ABSL_GUARDED_BY(mu_) = false;
+  int checks_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// A valid asset to create, with review_time `review`.
+inline isms::asset::v1::Asset TestAsset(absl::Time review,
+                                        const std::string& title = "HR database") {
+  isms::asset::v1::Asset asset;
+  asset.set_title(title);
+  asset.set_description("Employee records");
+  asset.set_classification(isms::asset::v1::CLASSIFICATION_CONFIDENTIAL);
+  asset.add_information_kinds(isms::asset::v1::INFORMATION_KIND_PERSONAL_DATA);
+  asset.add_information_kinds(isms::asset::v1::INFORMATION_KIND_FINANCIAL);
+  asset.set_location("hr-db-01");
+  asset.mutable_retention()->set_period_days(2190);
+  asset.mutable_retention()->set_basis("HMRC: 6 years");
+  *asset.mutable_review_time() = ToProto(review);
+  return asset;
+}
+
+}  // namespace isms::asset
+
+#endif  // ISMS_TESTS_ASSET_ASSET_TEST_UTIL_H_

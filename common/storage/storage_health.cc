@@ -10,7 +10,9 @@ void StorageHealth::Record(const absl::Status& write_status) {
   bool writable;
   if (write_status.ok()) {
     writable = true;
-  } else if (IsStorageUnavailable(write_status)) {
+  } else if (IsStorageUnavailable(write_status) ||
+             write_status.code() == absl::StatusCode::kDataLoss) {
+    // Full, read-only, failing, or holding what its writer cannot trust.
     writable = false;
   } else {
     return;

@@ -11,7 +11,8 @@ namespace isms {
 
 // Whether a service's storage takes writes, as learnt from its writes: the
 // last write failing with Unavailable (storage full, read-only, I/O error:
-// see sqlite_status.h) makes it unwritable; the next write that succeeds
+// see sqlite_status.h) or DataLoss (corrupt, or holding what its writer
+// cannot trust) makes it unwritable; the next write that succeeds
 // makes it writable again. Other failures (a duplicate, a bad request) say
 // nothing about the storage and change nothing. Starts writable.
 //

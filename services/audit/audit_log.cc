@@ -111,13 +111,24 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(SqliteAuditStore& store
                                                          const Clock& clock) {
   std::unique_ptr<AuditLog> log(new AuditLog(store, index, signer, clock));
   absl::MutexLock lock(&log->mu_);
-  ISMS_RETURN_IF_ERROR(store.ForEachEvent(
-      [&log](uint64_t index, std::string leaf_hash, std::string submitter_event)
-          ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called within Open's hold of mu_.
-            log->by_submitter_event_.try_emplace(KeyOf(Sha256Digest(submitter_event)), index);
-            log->by_leaf_hash_.try_emplace(KeyOf(leaf_hash), index);
-            log->tree_.AppendLeafHash(leaf_hash);
-          }));
+  ISMS_RETURN_IF_ERROR(
+      store.ForEachEvent([&log](const StoredEvent& stored) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        // (Called within Open's hold of mu_.) The tree comes from the stored leaf
+        // hashes, which the signed root checks below. Resends are matched by
+        // what the leaf itself says whenever the leaf still hashes to its leaf
+        // hash: a submitter_event column edited behind the service's back must
+        // not let a resend be appended a second time.
+        std::string submitter_event = stored.submitter_event;
+        v1::LoggedEvent logged;
+        if (LeafHash(stored.leaf) == stored.leaf_hash && logged.ParseFromString(stored.leaf)) {
+          submitter_event = SubmitterEvent(logged.submitter(), logged.event().event_id());
+        } else if (!log->damaged_at_start_.has_value()) {
+          log->damaged_at_start_ = stored.index;
+        }
+        log->by_submitter_event_.try_emplace(KeyOf(Sha256Digest(submitter_event)), stored.index);
+        log->by_leaf_hash_.try_emplace(KeyOf(stored.leaf_hash), stored.index);
+        log->tree_.AppendLeafHash(stored.leaf_hash);
+      }));
   ISMS_ASSIGN_OR_RETURN(auto latest, store.LatestHead());
   if (!latest.has_value()) {
     // Only a log created by this very start has no head yet: it gets its
@@ -206,16 +217,21 @@ absl::StatusOr<v1::AppendEventsResponse> AuditLog::Append(
     }
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
     queue_mu_.Unlock();
-    CommitGroup(group);
+    const std::vector<PendingAppend*> deferred = CommitGroup(group);
     queue_mu_.Lock();
     for (PendingAppend* pending : group) pending->done = true;
+    // Deferred appends go first in the next commit.
+    for (PendingAppend* pending : deferred) pending->done = false;
+    queue_.insert(queue_.begin(), deferred.begin(), deferred.end());
     committing_ = false;
   }
   queue_mu_.Unlock();
   return std::move(mine.result);
 }
 
-void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
+std::vector<AuditLog::PendingAppend*> AuditLog::CommitGroup(
+    const std::vector<PendingAppend*>& group) {
+  std::vector<PendingAppend*> deferred_appends;
   absl::MutexLock lock(&mu_);
   const uint64_t first_new = tree_.size();
   // Whole microseconds, as stored in the leaf.
@@ -235,6 +251,7 @@ void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
     std::vector<Key> added;
     v1::AppendEventsResponse response;
     absl::Status refused;
+    bool deferred = false;
     for (int i = 0; i < pending->events->size() && refused.ok(); ++i) {
       const v1::AuditEvent& event = (*pending->events)[i];
       const std::string submitter_event = SubmitterEvent(pending->submitter, event.event_id());
@@ -244,9 +261,16 @@ void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
       std::string earlier_content;
       bool earlier_in_batch = false;
       if (auto in_commit = new_events.find(key); in_commit != new_events.end()) {
+        if (in_commit->second.append != pending) {
+          // Another append of this commit brings it: this one waits for the
+          // next commit and meets it there as a resend (or not at all, if
+          // this commit fails).
+          deferred = true;
+          break;
+        }
         earlier_index = in_commit->second.index;
         earlier_content = Canonical(*in_commit->second.event);
-        earlier_in_batch = in_commit->second.append == pending;
+        earlier_in_batch = true;
       } else if (auto in_log = by_submitter_event_.find(key); in_log != by_submitter_event_.end()) {
         absl::StatusOr<std::optional<std::string>> leaf = store_.ReadLeaf(in_log->second);
         v1::LoggedEvent logged;
@@ -254,7 +278,9 @@ void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
           refused = leaf.status();
           break;
         }
-        if (!leaf->has_value() || !logged.ParseFromString(**leaf) ||
+        // The first copy is what the tree holds, or nothing can be said.
+        if (!leaf->has_value() || LeafHash(**leaf) != tree_.leaf_hash(in_log->second) ||
+            !logged.ParseFromString(**leaf) ||
             SubmitterEvent(logged.submitter(), logged.event().event_id()) != submitter_event) {
           refused = absl::DataLossError(
               absl::StrCat("event ", in_log->second,
@@ -296,11 +322,15 @@ void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
       response.add_indexes(row.index);
       rows.push_back(std::move(row));
     }
-    if (!refused.ok()) {
-      // This append fails alone: its events leave the commit.
+    if (!refused.ok() || deferred) {
+      // This append fails alone, or waits: its events leave the commit.
       rows.resize(rows_before);
       for (const Key& key : added) new_events.erase(key);
-      pending->result = refused;
+      if (deferred) {
+        deferred_appends.push_back(pending);
+      } else {
+        pending->result = refused;
+      }
       continue;
     }
     pending->result = std::move(response);
@@ -316,7 +346,7 @@ void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
     if (!committed.ok()) {
       tree_.Truncate(first_new);
       for (PendingAppend* pending : accepted) pending->result = committed;
-      return;
+      return deferred_appends;
     }
     head_ = SignedHeadProto(head, *std::move(signature));
     last_integrated_ = integrated;
@@ -325,6 +355,7 @@ void AuditLog::CommitGroup(const std::vector<PendingAppend*>& group) {
     index_.Wake();
   }
   for (PendingAppend* pending : accepted) *pending->result->mutable_tree_head() = head_;
+  return deferred_appends;
 }
 
 v1::SignedTreeHead AuditLog::LatestHead() {
@@ -613,7 +644,9 @@ absl::StatusOr<v1::QueryEventsResponse> AuditLog::Query(const v1::QueryEventsReq
     uint64_t index = 0;
     if (!absl::SimpleAtoi(after, &index))
       return absl::InvalidArgumentError("page_token: malformed");
-    filter.after_index = index;
+    // Past the end reads as the end (tokens are not signed: one can be made
+    // up), so no index overflows on its way to SQL.
+    filter.after_index = std::min(index, size());
   }
   ISMS_ASSIGN_OR_RETURN(QueryIndex::Found found, index_.Lookup(filter, page_size + 1));
   const uint64_t log_size = size();

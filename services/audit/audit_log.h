@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,10 @@ class AuditLog {
   // chunk at a time. One at a time: ResourceExhausted while another runs.
   absl::StatusOr<v1::VerifyLogResponse> Verify(uint64_t start, uint64_t end);
 
+  // The first stored event found at start whose leaf does not hash to its
+  // leaf hash (changed behind the service's back): VerifyLog names it too.
+  std::optional<uint64_t> damaged_at_start() const { return damaged_at_start_; }
+
   // The range [start, end) a request names (end 0: the log's size now):
   // OutOfRange naming the field for an end beyond the log or a reversed range.
   absl::StatusOr<std::pair<uint64_t, uint64_t>> Range(uint64_t start, uint64_t end);
@@ -110,8 +115,11 @@ class AuditLog {
            const Clock& clock)
       : store_(store), index_(index), signer_(signer), clock_(clock) {}
   absl::Status SignHead(const TreeHead& head) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Commits `group` as one transaction and fills each one's result.
-  void CommitGroup(const std::vector<PendingAppend*>& group) ABSL_LOCKS_EXCLUDED(mu_);
+  // Commits `group` as one transaction and fills each one's result, except
+  // for the appends it returns: those that meet an event another append of
+  // the group brings, which wait for the next commit.
+  std::vector<PendingAppend*> CommitGroup(const std::vector<PendingAppend*>& group)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<v1::LogEntry> CheckedEntry(const StoredEvent& stored) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // True when `stored`'s leaf hashes to the tree's leaf at its index and its
@@ -138,6 +146,7 @@ class AuditLog {
   absl::flat_hash_map<Key, uint64_t> by_submitter_event_ ABSL_GUARDED_BY(mu_);
   // Key of the leaf hash -> the first index with it.
   absl::flat_hash_map<Key, uint64_t> by_leaf_hash_ ABSL_GUARDED_BY(mu_);
+  std::optional<uint64_t> damaged_at_start_;  // Set by Open only.
   absl::Mutex verify_mu_;
   bool verifying_ ABSL_GUARDED_BY(verify_mu_) = false;
   const TreeHeadSigner& signer_;

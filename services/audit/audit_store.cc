@@ -151,12 +151,11 @@ void SqliteAuditStore::CheckpointLoop() {
   }
 }
 
-absl::Status SqliteAuditStore::ForEachEvent(
-    const std::function<void(uint64_t, std::string, std::string)>& event) {
+absl::Status SqliteAuditStore::ForEachEvent(const std::function<void(const StoredEvent&)>& event) {
   absl::MutexLock lock(&reader_mu_);
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      reader_->Prepare("SELECT idx, leaf_hash, submitter_event FROM events ORDER BY idx"));
+      reader_->Prepare(absl::StrCat("SELECT ", kEventColumns, " FROM events ORDER BY idx")));
   uint64_t expected = 0;
   while (true) {
     ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
@@ -167,7 +166,7 @@ absl::Status SqliteAuditStore::ForEachEvent(
           absl::StrCat("the log has no event at index ", expected, " (next stored: ", index, ")"));
     }
     ++expected;
-    event(static_cast<uint64_t>(index), select.ColumnText(1), select.ColumnText(2));
+    event(EventFromRow(select));
   }
 }
 
@@ -213,6 +212,15 @@ absl::Status SqliteAuditStore::Append(const std::vector<StoredEvent>& events, co
     }
     return WriteHead(head, signature);
   });
+  if (committed.code() == absl::StatusCode::kAlreadyExists) {
+    // Indexes are handed out past the last stored event, so a row already
+    // there was added behind the service's back: nothing can be appended
+    // until it is removed.
+    committed = absl::DataLossError(absl::StrCat(
+        "storage holds an event at an index the log has not reached (from ", events.front().index,
+        "): it was added behind the service's back; appends fail until it is removed (",
+        committed.message(), ")"));
+  }
   if (health_ != nullptr) health_->Record(committed);
   return committed;
 }

@@ -58,17 +58,17 @@ class SqliteAuditStore {
   // True when this Open created the log's tables (a new log, with --init).
   bool created() const { return created_; }
 
-  // Calls `event` with the index, leaf hash and submitter_event of every
-  // stored event in index order; FailedPrecondition (naming the index) if
-  // the indexes are not 0, 1, 2, ... with no gap.
-  absl::Status ForEachEvent(const std::function<void(uint64_t, std::string, std::string)>& event);
+  // Calls `event` with every stored event in index order; FailedPrecondition
+  // (naming the index) if the indexes are not 0, 1, 2, ... with no gap.
+  absl::Status ForEachEvent(const std::function<void(const StoredEvent&)>& event);
   // Stores `head` as the log's last head (the signed empty head of a new log).
   absl::Status SaveHead(const TreeHead& head, absl::string_view signature);
   // The most recent signed tree head, if any.
   absl::StatusOr<std::optional<std::pair<TreeHead, std::string>>> LatestHead();
 
   // Appends `events` and the head that covers them in one durable
-  // transaction.
+  // transaction. DataLoss when a row is already stored at one of their
+  // indexes (added behind the service's back).
   absl::Status Append(const std::vector<StoredEvent>& events, const TreeHead& head,
                       absl::string_view signature);
   // The stored leaf at `index`, read on the append connection (a resend's

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -80,10 +81,21 @@ int main(int argc, char** argv) {
   if (!query_index.ok()) {
     return isms::FailStart(logger, "cannot open the query index", query_index.status());
   }
+  if (absl::Status unusable = (*query_index)->unusable(); !unusable.ok()) {
+    logger.Log(isms::LogLevel::kError,
+               "cannot open the query index; queries read the log until it is rebuilt",
+               {{"error", unusable.ToString()}});
+  }
   isms::SystemClock clock;
   auto log = isms::audit::AuditLog::Open(**store, **query_index, **signer, clock);
   if (!log.ok()) return isms::FailStart(logger, "cannot load the log", log.status());
   logger.Log(isms::LogLevel::kInfo, "log loaded", {{"tree_size", absl::StrCat((*log)->size())}});
+  if (std::optional<uint64_t> damaged = (*log)->damaged_at_start(); damaged.has_value()) {
+    logger.Log(isms::LogLevel::kError,
+               "a stored event no longer matches its leaf hash: it was changed behind the "
+               "service's back; run VerifyLog",
+               {{"first_index", absl::StrCat(*damaged)}});
+  }
   // Published only once the log has been checked against this key: a start
   // refused for another key leaves the file naming the key that signed it.
   const std::string public_key_file = absl::GetFlag(FLAGS_public_key_file);

@@ -1,6 +1,7 @@
 #include "services/audit/query_index.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -89,52 +90,84 @@ bool FilterMatches(const EventFilter& filter, const v1::LoggedEvent& logged) {
 
 absl::StatusOr<std::unique_ptr<QueryIndex>> QueryIndex::Open(const std::string& index_path,
                                                              const std::string& log_path) {
-  std::unique_ptr<QueryIndex> index(new QueryIndex());
-  absl::StatusOr<std::unique_ptr<SqliteDatabase>> writer = OpenIndexFile(index_path);
-  if (!writer.ok()) {
-    // Unreadable, or of a version this binary does not know: rebuild it.
-    RemoveIndexFiles(index_path);
-    writer = OpenIndexFile(index_path);
-  }
-  ISMS_RETURN_IF_ERROR(writer.status());
-  index->index_writer_ = *std::move(writer);
+  std::unique_ptr<QueryIndex> index(new QueryIndex(index_path));
   ISMS_ASSIGN_OR_RETURN(index->log_reader_,
                         SqliteDatabase::Open(log_path, SqliteInit::kRequireInitialised));
+  // An index that cannot be opened does not stop the service: queries read
+  // the log themselves meanwhile, and the indexer tries again.
+  absl::Status opened = index->OpenIndex(/*from_scratch=*/false);
+  if (!opened.ok()) index->MarkUnusable(opened);
+  index->thread_ = std::thread([raw = index.get()] { raw->IndexLoop(); });
+  return index;
+}
 
-  ISMS_ASSIGN_OR_RETURN(
-      SqliteStatement position,
-      index->index_writer_->Prepare("SELECT next_index, last_leaf_hash FROM indexed"));
+absl::Status QueryIndex::OpenIndex(bool from_scratch) {
+  {
+    absl::MutexLock lock(&lookup_mu_);
+    index_reader_.reset();
+  }
+  index_writer_.reset();
+  // Derived data in the service's own directory: a link planted at one of
+  // its names is removed, never followed (SQLite would create the file at
+  // the link's target).
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string name = absl::StrCat(path_, suffix);
+    struct stat info;
+    if (lstat(name.c_str(), &info) == 0 && S_ISLNK(info.st_mode)) unlink(name.c_str());
+  }
+  if (from_scratch) RemoveIndexFiles(path_);
+  absl::StatusOr<std::unique_ptr<SqliteDatabase>> writer = OpenIndexFile(path_);
+  if (!writer.ok()) {
+    // Unreadable, or of a version this binary does not know: rebuild it.
+    RemoveIndexFiles(path_);
+    writer = OpenIndexFile(path_);
+  }
+  ISMS_RETURN_IF_ERROR(writer.status());
+
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement position,
+                        (*writer)->Prepare("SELECT next_index, last_leaf_hash FROM indexed"));
   ISMS_ASSIGN_OR_RETURN(bool has_position, position.Step());
   uint64_t next = has_position ? static_cast<uint64_t>(position.ColumnInt64(0)) : 0;
   const std::string last_leaf_hash = has_position ? position.ColumnText(1) : "";
   position.Reset();
   if (next > 0) {
-    ISMS_ASSIGN_OR_RETURN(SqliteStatement leaf, index->log_reader_->Prepare(
-                                                    "SELECT leaf_hash FROM events WHERE idx = ?"));
+    ISMS_ASSIGN_OR_RETURN(SqliteStatement leaf,
+                          log_reader_->Prepare("SELECT leaf_hash FROM events WHERE idx = ?"));
     leaf.Bind(1, static_cast<int64_t>(next - 1));
     ISMS_ASSIGN_OR_RETURN(bool found, leaf.Step());
     if (!found || leaf.ColumnText(0) != last_leaf_hash) next = 0;  // Another log's index.
   }
   if (next == 0) {
-    ISMS_RETURN_IF_ERROR(index->index_writer_->InTransaction([&]() -> absl::Status {
-      ISMS_RETURN_IF_ERROR(index->index_writer_->Exec("DELETE FROM terms"));
-      return index->index_writer_->Exec("UPDATE indexed SET next_index = 0, last_leaf_hash = x''");
+    SqliteDatabase& db = **writer;
+    ISMS_RETURN_IF_ERROR(db.InTransaction([&db]() -> absl::Status {
+      ISMS_RETURN_IF_ERROR(db.Exec("DELETE FROM terms"));
+      return db.Exec("UPDATE indexed SET next_index = 0, last_leaf_hash = x''");
     }));
   }
-  index->next_to_index_ = next;
+  ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> reader,
+                        SqliteDatabase::Open(path_, SqliteInit::kRequireInitialised));
+  ISMS_RETURN_IF_ERROR(reader->Exec(absl::StrCat("PRAGMA cache_size=-", kIndexCacheKib)));
+  index_writer_ = *std::move(writer);
+  next_to_index_ = next;
   {
-    absl::MutexLock lock(&index->lookup_mu_);
-    ISMS_ASSIGN_OR_RETURN(index->index_reader_,
-                          SqliteDatabase::Open(index_path, SqliteInit::kRequireInitialised));
-    ISMS_RETURN_IF_ERROR(
-        index->index_reader_->Exec(absl::StrCat("PRAGMA cache_size=-", kIndexCacheKib)));
+    absl::MutexLock lock(&lookup_mu_);
+    index_reader_ = std::move(reader);
   }
-  {
-    absl::MutexLock lock(&index->mu_);
-    index->indexed_end_ = next;
-  }
-  index->thread_ = std::thread([raw = index.get()] { raw->IndexLoop(); });
-  return index;
+  absl::MutexLock lock(&mu_);
+  indexed_end_ = next;
+  unusable_ = absl::OkStatus();
+  return absl::OkStatus();
+}
+
+void QueryIndex::MarkUnusable(const absl::Status& why) {
+  absl::MutexLock lock(&mu_);
+  if (unusable_.ok()) unusable_ = why;
+  indexed_end_ = 0;
+}
+
+absl::Status QueryIndex::unusable() {
+  absl::MutexLock lock(&mu_);
+  return unusable_;
 }
 
 QueryIndex::~QueryIndex() {
@@ -167,17 +200,25 @@ void QueryIndex::IndexLoop() {
   // sets a nice value per thread.
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kIndexerNice);
   while (true) {
+    bool rebuild = false;
     {
       absl::MutexLock lock(&mu_);
       auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || closing_; };
       mu_.AwaitWithTimeout(absl::Condition(&wake), kIdlePoll);
       if (closing_) return;
       woken_ = false;
+      rebuild = !unusable_.ok();
     }
+    // A damaged or unopenable index is built again from the log; until then
+    // queries read the log themselves. Tried again at every wake.
+    if (rebuild && !OpenIndex(/*from_scratch=*/true).ok()) continue;
     // Index until caught up; a failure (say, a full disk) is retried at the
     // next wake, and meanwhile queries scan what is not indexed.
     while (true) {
       absl::StatusOr<bool> indexed = IndexNextBatch();
+      if (!indexed.ok() && indexed.status().code() == absl::StatusCode::kDataLoss) {
+        MarkUnusable(indexed.status());  // Corrupt: rebuilt at the next wake.
+      }
       if (!indexed.ok() || !*indexed) break;
       absl::MutexLock lock(&mu_);
       if (closing_) return;
@@ -292,7 +333,28 @@ absl::StatusOr<QueryIndex::Found> QueryIndex::Lookup(const EventFilter& filter, 
   }
   const int limit_position = next;
 
+  {
+    absl::MutexLock lock(&mu_);
+    if (!unusable_.ok()) return Found{};  // Nothing indexed: the caller reads the log.
+  }
   absl::MutexLock lock(&lookup_mu_);
+  if (index_reader_ == nullptr) return Found{};
+  absl::StatusOr<Found> found =
+      LookupLocked(where, limit_position, limit, texts, numbers, filter.newest_first);
+  if (!found.ok() && found.status().code() == absl::StatusCode::kDataLoss) {
+    // A damaged index file: rebuilt in the background, and this query reads
+    // the log itself rather than fail.
+    MarkUnusable(found.status());
+    Wake();
+    return Found{};
+  }
+  return found;
+}
+
+absl::StatusOr<QueryIndex::Found> QueryIndex::LookupLocked(
+    const std::string& where, int limit_position, int limit,
+    const std::vector<std::pair<int, std::string>>& texts,
+    const std::vector<std::pair<int, int64_t>>& numbers, bool newest_first) {
   SqliteDatabase& db = *index_reader_;
   // One read transaction: the position and the matches from one snapshot.
   ISMS_RETURN_IF_ERROR(db.Exec("BEGIN"));
@@ -306,7 +368,7 @@ absl::StatusOr<QueryIndex::Found> QueryIndex::Lookup(const EventFilter& filter, 
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement select,
       db.Prepare(absl::StrCat("SELECT idx FROM terms WHERE ", where, " ORDER BY idx ",
-                              filter.newest_first ? "DESC" : "ASC", " LIMIT ?")));
+                              newest_first ? "DESC" : "ASC", " LIMIT ?")));
   select.Bind(limit_position, static_cast<int64_t>(limit));
   for (const auto& [position, value] : texts) select.Bind(position, value);
   for (const auto& [position, value] : numbers) select.Bind(position, value);

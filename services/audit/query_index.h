@@ -71,16 +71,29 @@ class QueryIndex {
   absl::StatusOr<Found> Lookup(const EventFilter& filter, int limit);
 
   uint64_t indexed_end();
+  // Why the index cannot be used now (OK when it can): it could not be
+  // opened, or was found damaged. It is rebuilt in the background; queries
+  // meanwhile read the log themselves.
+  absl::Status unusable();
   // Waits until the first `size` events are indexed; false on timeout.
   bool WaitIndexed(uint64_t size, absl::Duration timeout);
 
  private:
-  QueryIndex() = default;
+  explicit QueryIndex(std::string path) : path_(std::move(path)) {}
+  // (Re)opens the index file, emptied when `from_scratch`; on success the
+  // index is usable again. Indexer thread (or Open) only.
+  absl::Status OpenIndex(bool from_scratch);
+  void MarkUnusable(const absl::Status& why);
+  absl::StatusOr<Found> LookupLocked(const std::string& where, int limit_position, int limit,
+                                     const std::vector<std::pair<int, std::string>>& texts,
+                                     const std::vector<std::pair<int, int64_t>>& numbers,
+                                     bool newest_first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lookup_mu_);
   // Reads up to a batch of unindexed events from the log and indexes them;
   // false when there were none.
   absl::StatusOr<bool> IndexNextBatch();
   void IndexLoop();
 
+  const std::string path_;
   // The indexer's connections: the index (written) and the log (read).
   std::unique_ptr<SqliteDatabase> index_writer_;
   std::unique_ptr<SqliteDatabase> log_reader_;
@@ -93,6 +106,7 @@ class QueryIndex {
   uint64_t indexed_end_ ABSL_GUARDED_BY(mu_) = 0;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status unusable_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

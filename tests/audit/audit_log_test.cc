@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,6 +20,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/api/page_token.h"
 #include "common/testing/server_process.h"
 #include "common/testing/status_matchers.h"
 #include "common/time/clock.h"
@@ -481,15 +484,161 @@ TEST_F(AuditLogTest, ALogWrittenByTheFirstSchemaIsMigratedAndStillProves) {
   EXPECT_EQ(log_->Query(query)->entries_size(), 4);
 }
 
-TEST_F(AuditLogTest, AnEditedResendKeyIsNamedByVerifyAndReads) {
+TEST_F(AuditLogTest, AnEditedResendKeyIsNamedByVerifyAndCannotDoubleAResend) {
   AppendMany(10);
-  // An event id renamed so that, after a restart, a resend would be
-  // appended twice: verification and reads name it.
+  // An event id renamed in its column, so that a resend would not be found.
   EditBehindTheServicesBack(
       path_, "UPDATE events SET submitter_event = 'services/role renamed' WHERE idx = 2");
   EXPECT_EQ(log_->Verify(0, 6)->first_mismatch_index(), 2u);
   EXPECT_THAT(log_->ReadRange(0, 6).status(),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 2")));
+  // After a restart resends are still matched by what the leaf says.
+  Reopen();
+  EXPECT_THAT(Append(Batch({Event("bulk-2")})), ElementsAre(2));
+  EXPECT_EQ(log_->size(), 10u);
+}
+
+TEST_F(AuditLogTest, AResendIsComparedWithTheLeafTheTreeHoldsNotAnEditedOne) {
+  Append(Batch({Event("original")}));
+  v1::LoggedEvent forged;
+  ASSERT_TRUE(forged.ParseFromString((*log_->ReadRange(0, 1))[0].leaf()));
+  forged.mutable_event()->set_description("forged");
+  EditBehindTheServicesBack(
+      path_, absl::StrCat("UPDATE events SET leaf = x'", absl::BytesToHexString(EncodeLeaf(forged)),
+                          "' WHERE idx = 0"));
+  // Neither the genuine resend nor the forged content is answered from it.
+  EXPECT_THAT(log_->Append("services/role", Batch({Event("original")})).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 0")));
+  EXPECT_THAT(log_->Append("services/role", Batch({forged.event()})).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 0")));
+  EXPECT_EQ(log_->size(), 1u);
+}
+
+TEST_F(AuditLogTest, ARowAddedAheadOfTheLogFailsAppendsAsDataLoss) {
+  AppendMany(3);
+  EditBehindTheServicesBack(path_,
+                            "INSERT INTO events VALUES (3, 'services/role ghost', x'00', "
+                            "x'00')");
+  EXPECT_THAT(log_->Append("services/role", Batch({Event("next")})).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("behind the service's back")));
+  EXPECT_EQ(log_->size(), 3u);
+}
+
+TEST_F(AuditLogTest, ConflictingCopiesSentAtOnceLeaveOneWinnerAndTruthfulRefusals) {
+  // Two threads send the same ids with different content at the same time:
+  // each id is in the log once, and every refusal names the index holding
+  // the winner's copy.
+  constexpr int kIds = 40;
+  std::vector<absl::Status> refusals[2];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kIds; ++i) {
+        auto appended =
+            log_->Append("services/role",
+                         Batch({Event(absl::StrCat("race-", i), absl::StrCat("principals/t", t))}));
+        if (!appended.ok()) refusals[t].push_back(appended.status());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(log_->size(), static_cast<uint64_t>(kIds));
+  EXPECT_EQ(refusals[0].size() + refusals[1].size(), static_cast<size_t>(kIds));
+  for (const auto& statuses : refusals) {
+    for (const absl::Status& refusal : statuses) {
+      ASSERT_EQ(refusal.code(), absl::StatusCode::kAlreadyExists) << refusal;
+      EXPECT_THAT(refusal.message(), HasSubstr("is in the log (index"));
+    }
+  }
+}
+
+TEST_F(AuditLogTest, APageTokenPastTheEndAnswersNothingRatherThanWrapping) {
+  AppendMany(5);
+  v1::QueryEventsRequest request;
+  request.set_page_size(3);
+  v1::QueryEventsRequest fingerprint = request;
+  fingerprint.clear_page_size();
+  std::string canonical;
+  fingerprint.SerializeToString(&canonical);
+  for (const char* after : {"9223372036854775808", "18446744073709551615", "5"}) {
+    request.set_page_token(EncodePageToken(after, canonical));
+    auto page = log_->Query(request);
+    ASSERT_THAT(page.status(), IsOk()) << after;
+    EXPECT_EQ(page->entries_size(), 0) << after;
+    EXPECT_TRUE(page->next_page_token().empty()) << after;
+  }
+}
+
+TEST_F(AuditLogTest, ADamagedQueryIndexIsRebuiltAndQueriesStayRight) {
+  Events batch;
+  for (int i = 0; i < 3000; ++i) {
+    *batch.Add() =
+        Event(absl::StrCat("many-", i), i % 3 == 0 ? "principals/third" : "principals/x");
+    if (batch.size() == 1000) {
+      ASSERT_THAT(log_->Append("services/role", batch).status(), IsOk());
+      batch.Clear();
+    }
+  }
+  ASSERT_TRUE(index_->WaitIndexed(3000, absl::Seconds(20)));
+  Close();
+  // Garbage over the middle of the index file.
+  const std::string index_path = absl::StrCat(dir_.path(), "/audit-index.db");
+  {
+    FILE* file = std::fopen(index_path.c_str(), "r+b");
+    ASSERT_NE(file, nullptr);
+    std::fseek(file, 0, SEEK_END);
+    const long size = std::ftell(file);
+    ASSERT_GT(size, 3 * 4096);
+    std::fseek(file, 2 * 4096, SEEK_SET);
+    const std::string garbage(size - 3 * 4096, '\x5a');
+    std::fwrite(garbage.data(), 1, garbage.size(), file);
+    std::fclose(file);
+  }
+  Reopen();
+  v1::QueryEventsRequest request;
+  request.set_actor("principals/third");
+  request.set_page_size(1000);
+  size_t found = 0;
+  for (int calls = 0; calls < 20; ++calls) {
+    auto page = log_->Query(request);
+    ASSERT_THAT(page.status(), IsOk());
+    found += page->entries_size();
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  EXPECT_EQ(found, 1000u);
+  // And the index comes back.
+  EXPECT_TRUE(index_->WaitIndexed(3000, absl::Seconds(20)));
+  EXPECT_THAT(index_->unusable(), IsOk());
+}
+
+TEST_F(AuditLogTest, AQueryIndexThatCannotBeOpenedDoesNotStopTheLog) {
+  AppendMany(5);
+  Close();
+  const std::string index_path = absl::StrCat(dir_.path(), "/audit-index.db");
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove(absl::StrCat(index_path, suffix).c_str());
+  ASSERT_EQ(mkdir(index_path.c_str(), 0700), 0);
+  ASSERT_THAT(Open(), IsOk());
+  EXPECT_FALSE(index_->unusable().ok());
+  v1::QueryEventsRequest request;
+  EXPECT_EQ(log_->Query(request)->entries_size(), 5);
+  Close();
+  rmdir(index_path.c_str());
+}
+
+TEST_F(AuditLogTest, ALinkPlantedAtTheQueryIndexIsNotFollowed) {
+  Close();
+  const std::string index_path = absl::StrCat(dir_.path(), "/audit-index.db");
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove(absl::StrCat(index_path, suffix).c_str());
+  const std::string target = absl::StrCat(dir_.path(), "/elsewhere.db");
+  ASSERT_EQ(symlink(target.c_str(), index_path.c_str()), 0);
+  ASSERT_THAT(Open(), IsOk());
+  struct stat info;
+  EXPECT_NE(lstat(target.c_str(), &info), 0) << "the link's target was created";
+  ASSERT_EQ(lstat(index_path.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
 }
 
 TEST_F(AuditLogTest, TheQueryIndexIsNotTrustedOverTheLeaves) {

@@ -30,6 +30,13 @@ TEST_F(StorageHealthTest, UnavailableWriteMakesItUnwritableUntilAWriteSucceeds) 
   EXPECT_EQ(reported_, std::vector<bool>({true, false, true}));
 }
 
+TEST_F(StorageHealthTest, CorruptStorageIsUnwritableUntilAWriteSucceeds) {
+  health_.Record(absl::DataLossError("storage corrupt: step: database disk image is malformed"));
+  EXPECT_FALSE(health_.writable());
+  health_.Record(absl::OkStatus());
+  EXPECT_EQ(reported_, std::vector<bool>({true, false, true}));
+}
+
 TEST_F(StorageHealthTest, OtherFailuresSayNothingAboutStorage) {
   health_.Record(absl::AlreadyExistsError("principals/x already exists in storage"));
   health_.Record(absl::InternalError("bug"));

@@ -81,4 +81,31 @@ std::vector<char*> ParseFlagsWithEnvironment(int argc, char** argv) {
   return absl::ParseCommandLine(argc, argv);
 }
 
+absl::StatusOr<RateLimits> RateLimitsFromFlags() {
+  RateLimits limits;
+  limits.principal_writes = {absl::GetFlag(FLAGS_write_rate), absl::GetFlag(FLAGS_write_burst)};
+  limits.service_writes = {absl::GetFlag(FLAGS_service_write_rate),
+                           absl::GetFlag(FLAGS_service_write_burst)};
+  limits.refusal_audits = {absl::GetFlag(FLAGS_refusal_audit_rate),
+                           absl::GetFlag(FLAGS_refusal_audit_burst)};
+  for (const auto& [name, limit] :
+       {std::pair<const char*, const RateLimit*>{"write", &limits.principal_writes},
+        {"service_write", &limits.service_writes},
+        {"refusal_audit", &limits.refusal_audits}}) {
+    if (limit->per_second <= 0 || limit->burst < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, "_rate must be positive and --", name, "_burst at least 1"));
+    }
+  }
+  return limits;
+}
+
+absl::Status CheckTlsIdentityFlags() {
+  if (absl::GetFlag(FLAGS_tls_identity_from_cert) &&
+      absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
+    return absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace isms

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/ratelimit/rate_limiter.h"
 
 // Flags every service takes. Each may also be set from the environment as
 // ISMS_<FLAG NAME IN UPPER CASE> (e.g. ISMS_LISTEN); a command-line flag wins
@@ -50,6 +52,14 @@ namespace isms {
 // Applies ISMS_* environment overrides, then parses the command line.
 // Returns the positional arguments. Exits with a usage message on bad flags.
 std::vector<char*> ParseFlagsWithEnvironment(int argc, char** argv);
+
+// The per-caller rate limits the flags give: InvalidArgument naming the flag
+// for a rate that is not positive or a burst below 1.
+absl::StatusOr<RateLimits> RateLimitsFromFlags();
+
+// InvalidArgument when --tls_identity_from_cert is set without
+// --tls_client_ca_file (no client certificate would be asked for).
+absl::Status CheckTlsIdentityFlags();
 
 }  // namespace isms
 

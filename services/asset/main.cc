@@ -95,22 +95,9 @@ int main(int argc, char** argv) {
                {{"waiting_events", backlog.ok() ? absl::StrCat(backlog->waiting) : "unknown"}});
   }
 
-  isms::RateLimits rate_limits;
-  rate_limits.principal_writes = {absl::GetFlag(FLAGS_write_rate),
-                                  absl::GetFlag(FLAGS_write_burst)};
-  rate_limits.service_writes = {absl::GetFlag(FLAGS_service_write_rate),
-                                absl::GetFlag(FLAGS_service_write_burst)};
-  rate_limits.refusal_audits = {absl::GetFlag(FLAGS_refusal_audit_rate),
-                                absl::GetFlag(FLAGS_refusal_audit_burst)};
-  for (const isms::RateLimit& limit :
-       {rate_limits.principal_writes, rate_limits.service_writes, rate_limits.refusal_audits}) {
-    if (limit.per_second <= 0 || limit.burst < 1) {
-      return isms::FailStart(
-          logger, "bad flag",
-          absl::InvalidArgumentError("rate limits: rates must be positive, bursts >= 1"));
-    }
-  }
-  isms::TokenBucketRateLimiter limiter(rate_limits, clock, logger);
+  auto rate_limits = isms::RateLimitsFromFlags();
+  if (!rate_limits.ok()) return isms::FailStart(logger, "bad flag", rate_limits.status());
+  isms::TokenBucketRateLimiter limiter(*rate_limits, clock, logger);
   isms::AttemptTally unauthenticated("unauthenticated calls", clock, logger);
   isms::UnaryCallRunner::Options runner_options;
   runner_options.write_methods = isms::asset::AssetGrpcService::WriteMethods();
@@ -118,10 +105,8 @@ int main(int argc, char** argv) {
   runner_options.unauthenticated = &unauthenticated;
   runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
   runner_options.recorder = &registry;
-  if (runner_options.identity_from_certificate && absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
-    return isms::FailStart(
-        logger, "bad flag",
-        absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
+  if (absl::Status tls = isms::CheckTlsIdentityFlags(); !tls.ok()) {
+    return isms::FailStart(logger, "bad flag", tls);
   }
   isms::UnaryCallRunner runner(authenticator, logger, std::move(runner_options));
   isms::asset::AssetGrpcService service(registry, runner);

@@ -105,27 +105,19 @@ int main(int argc, char** argv) {
     if (!written.ok()) return isms::FailStart(logger, "cannot write public key", written);
   }
 
-  // Appends are not rate-limited as writes (a service delivering a backlog
-  // must not be throttled into falling behind); refusals are, for their
-  // audit events.
-  isms::RateLimits rate_limits;
-  rate_limits.refusal_audits = {absl::GetFlag(FLAGS_refusal_audit_rate),
-                                absl::GetFlag(FLAGS_refusal_audit_burst)};
-  if (rate_limits.refusal_audits.per_second <= 0 || rate_limits.refusal_audits.burst < 1) {
-    return isms::FailStart(
-        logger, "bad flag",
-        absl::InvalidArgumentError("refusal audit rate must be positive, burst >= 1"));
-  }
-  isms::TokenBucketRateLimiter limiter(rate_limits, clock, logger);
+  // Appends are not rate-limited as writes (no write methods are named: a
+  // service delivering a backlog must not be throttled into falling behind);
+  // refusals are, for their audit events.
+  auto rate_limits = isms::RateLimitsFromFlags();
+  if (!rate_limits.ok()) return isms::FailStart(logger, "bad flag", rate_limits.status());
+  isms::TokenBucketRateLimiter limiter(*rate_limits, clock, logger);
   isms::AttemptTally unauthenticated("unauthenticated calls", clock, logger);
   isms::UnaryCallRunner::Options runner_options;
   runner_options.limiter = &limiter;
   runner_options.unauthenticated = &unauthenticated;
   runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
-  if (runner_options.identity_from_certificate && absl::GetFlag(FLAGS_tls_client_ca_file).empty()) {
-    return isms::FailStart(
-        logger, "bad flag",
-        absl::InvalidArgumentError("tls_identity_from_cert: needs tls_client_ca_file"));
+  if (absl::Status tls = isms::CheckTlsIdentityFlags(); !tls.ok()) {
+    return isms::FailStart(logger, "bad flag", tls);
   }
   // The service records the runner's refusals itself; it exists only after
   // the runner, so the runner reaches it through this forwarder.

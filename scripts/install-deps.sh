@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config openssl
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
-  libgrpc++-dev libgrpc-dev libabsl-dev
+  libgrpc++-dev libgrpc-dev libabsl-dev zlib1g-dev
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

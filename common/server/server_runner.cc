@@ -120,6 +120,15 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
     port = acceptor->port();
   }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // No compressed requests: gRPC 1.51 inflates a message before it checks
+  // its size, so one unauthenticated 1 MB gzip body became 1 GiB of memory.
+  // A call compressed with a disabled algorithm ends UNIMPLEMENTED before
+  // its message is read. (Replies may still be compressed.)
+  for (int algorithm = GRPC_COMPRESS_NONE + 1; algorithm < GRPC_COMPRESS_ALGORITHMS_COUNT;
+       ++algorithm) {
+    builder.SetCompressionAlgorithmSupportStatus(static_cast<grpc_compression_algorithm>(algorithm),
+                                                 false);
+  }
   ApplyTransportLimits(options.limits, builder);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

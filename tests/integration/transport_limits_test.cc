@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <cstdio>
@@ -234,6 +235,63 @@ TEST_F(TransportLimitsTest, HalfSentLargeRequestsStayUnderMemoryBoundAndHealthAn
       static_cast<long long>(kPeakBoundKib), watcher.failures(), watcher.checks());
   EXPECT_LT(peak, kPeakBoundKib);
   EXPECT_EQ(watcher.failures(), 0);
+  EXPECT_TRUE(HealthServing());
+}
+
+// gzip of a message prefix then `zeros` zero bytes: a body about 1/1000 of
+// what it inflates to.
+std::string GzipBomb(size_t zeros) {
+  z_stream stream{};
+  deflateInit2(&stream, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // 16: gzip wrapper.
+  std::string out;
+  std::string chunk(1 << 20, '\0');
+  // Field 3, length-delimited, `zeros` bytes long.
+  std::string head = "\x1a";
+  for (size_t n = zeros;; n >>= 7) {
+    head.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+    if (n < 0x80) break;
+  }
+  std::string buffer(1 << 16, '\0');
+  auto feed = [&](const std::string& input, int flush) {
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    stream.avail_in = static_cast<uInt>(input.size());
+    do {
+      stream.next_out = reinterpret_cast<Bytef*>(buffer.data());
+      stream.avail_out = static_cast<uInt>(buffer.size());
+      deflate(&stream, flush);
+      out.append(buffer.data(), buffer.size() - stream.avail_out);
+    } while (stream.avail_out == 0);
+  };
+  feed(head, Z_NO_FLUSH);
+  for (size_t sent = 0; sent < zeros; sent += chunk.size()) {
+    if (zeros - sent < chunk.size()) chunk.resize(zeros - sent);
+    feed(chunk, Z_NO_FLUSH);
+  }
+  feed(std::string(), Z_FINISH);
+  deflateEnd(&stream);
+  return out;
+}
+
+TEST_F(TransportLimitsTest, ACompressedRequestIsRefusedBeforeItIsInflated) {
+  // One unauthenticated gzip body of ~0.5 MB that inflates to 512 MiB: gRPC
+  // 1.51 inflated it whole before checking its size.
+  StartServer();
+  const std::string body = GzipBomb(size_t{512} << 20);
+  std::string message = {1, static_cast<char>(body.size() >> 24),
+                         static_cast<char>(body.size() >> 16), static_cast<char>(body.size() >> 8),
+                         static_cast<char>(body.size())};
+  message += body;
+  auto headers = RawHttp2Connection::GrpcRequestHeaders(kPath);
+  headers.emplace_back("grpc-encoding", "gzip");
+  auto connection = RawHttp2Connection::Connect(port_);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  (*connection)->SendHeaders(1, headers, false);
+  (*connection)->SendData(1, message, true, absl::Seconds(10));
+  (*connection)->Ping(absl::Seconds(10));
+  const int64_t peak = PeakRssKib(server_->pid());
+  std::printf("gzip body of %zu bytes inflating to 512 MiB: VmHWM after %lld KiB\n", body.size(),
+              static_cast<long long>(peak));
+  EXPECT_LT(peak, kPeakBoundKib);
   EXPECT_TRUE(HealthServing());
 }
 

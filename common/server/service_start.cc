@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "google/protobuf/stubs/logging.h"
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
 
@@ -20,6 +21,12 @@ ServiceStart StartService(int argc, char** argv) {
   BlockShutdownSignals();
   signal(SIGXFSZ, SIG_IGN);
   umask(077);
+  // protobuf writes a raw "[libprotobuf ERROR ...]" line for every request
+  // that does not parse (invalid UTF-8 in a string field, say), before
+  // authentication: any client could fill the JSON log with them, past the
+  // once-a-minute tally of unauthenticated calls. gRPC already answers such
+  // a call with an error.
+  google::protobuf::SetLogHandler(nullptr);
   ParseFlagsWithEnvironment(argc, argv);
 
   ServiceStart start;

@@ -43,8 +43,10 @@ class DataDirLock {
   const std::string& path() const { return path_; }
 
  private:
-  DataDirLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  DataDirLock(int fd, int dir_fd, std::string path)
+      : fd_(fd), dir_fd_(dir_fd), path_(std::move(path)) {}
   int fd_;
+  int dir_fd_;  // The directory, locked too.
   std::string path_;
 };
 

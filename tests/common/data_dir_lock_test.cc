@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -28,6 +29,15 @@ TEST_F(DataDirLockTest, SecondLockIsRefusedNamingTheHoldersPid) {
   auto second = DataDirLock::Acquire(dir_.path(), 5151);
   EXPECT_THAT(second,
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("in use by process 4242")));
+}
+
+TEST_F(DataDirLockTest, MovingTheLockFileAsideDoesNotLetASecondProcessIn) {
+  auto first = DataDirLock::Acquire(dir_.path(), 4242);
+  ASSERT_TRUE(first.ok()) << first.status();
+  // An operator clears what looks like a stale LOCK.
+  ASSERT_EQ(std::rename((*first)->path().c_str(), (dir_.path() + "/LOCK.moved").c_str()), 0);
+  auto second = DataDirLock::Acquire(dir_.path(), 5151);
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("in use")));
 }
 
 TEST_F(DataDirLockTest, LockFileHoldsTheOwnersPid) {
@@ -57,7 +67,7 @@ TEST_F(DataDirLockTest, ALinkPlantedAtTheLockFileIsNotFollowed) {
 
 TEST_F(DataDirLockTest, MissingDirectoryIsUnavailable) {
   EXPECT_THAT(DataDirLock::Acquire(dir_.path() + "/missing", 1),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot open lock file")));
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("missing")));
 }
 
 }  // namespace

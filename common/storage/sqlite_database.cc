@@ -99,6 +99,13 @@ int64_t SqliteStatement::ColumnInt64(int index) const { return sqlite3_column_in
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
                                                                      SqliteInit init) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  // A link at the database's name would have it read, migrated and written
+  // wherever the link points (another service's database, a file outside
+  // the data directory): refused, never followed.
+  if (struct stat link; lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", path, " is a symbolic link; refusing to follow it"));
+  }
   if (init == SqliteInit::kCreateIfEmpty) {
     flags |= SQLITE_OPEN_CREATE;
   } else {
@@ -159,6 +166,29 @@ absl::Status SqliteDatabase::InTransaction(const std::function<absl::Status()>& 
     Exec("ROLLBACK").IgnoreError();  // Nothing more to do if rollback fails.
   }
   return status;
+}
+
+absl::Status SqliteDatabase::Claim(uint32_t application_id, absl::string_view owner) {
+  if (init_ == SqliteInit::kRequireInitialised) {
+    // An empty database is Migrate's to refuse; marking it would write it.
+    ISMS_ASSIGN_OR_RETURN(SqliteStatement probe,
+                          Prepare("SELECT COUNT(*) FROM sqlite_master "
+                                  "WHERE type = 'table' AND name = 'schema_version'"));
+    ISMS_ASSIGN_OR_RETURN(bool has_row, probe.Step());
+    if (!has_row || probe.ColumnInt64(0) == 0) return absl::OkStatus();
+  }
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement read, Prepare("PRAGMA application_id"));
+  ISMS_ASSIGN_OR_RETURN(bool has_row, read.Step());
+  const uint32_t stored = has_row ? static_cast<uint32_t>(read.ColumnInt64(0)) : 0;
+  read.Reset();
+  if (stored == application_id) return absl::OkStatus();
+  if (stored != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database ", path_, " belongs to another program (application_id ", stored, ", ", owner,
+        "'s is ", application_id, "): a wrong file or backup in its place; refusing to touch it"));
+  }
+  // New, or written before databases were claimed.
+  return Exec(absl::StrCat("PRAGMA application_id=", static_cast<int32_t>(application_id)));
 }
 
 absl::Status SqliteDatabase::Migrate(const std::vector<std::string>& migrations) {

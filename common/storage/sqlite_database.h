@@ -82,6 +82,14 @@ class SqliteDatabase {
   absl::Status Exec(absl::string_view sql);
   absl::StatusOr<SqliteStatement> Prepare(absl::string_view sql);
 
+  // Marks the database as `owner`'s (SQLite's application_id in the file's
+  // header), or checks that it is: FailedPrecondition naming both when it
+  // belongs to another program, so a service started on another service's
+  // database (a wrong backup restored) refuses it before migrating it. A
+  // database without a mark (new, or older than the mark) takes this one.
+  // Call before Migrate.
+  absl::Status Claim(uint32_t application_id, absl::string_view owner);
+
   // Brings the schema to version migrations.size(): applies migrations[i]
   // (version i+1) for every version above the recorded one, each in its own
   // transaction together with the version bump. FailedPrecondition if the

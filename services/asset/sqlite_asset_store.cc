@@ -144,6 +144,8 @@ absl::StatusOr<std::unique_ptr<SqliteAssetStore>> SqliteAssetStore::Open(const s
 
 absl::StatusOr<std::unique_ptr<SqliteAssetStore>> SqliteAssetStore::Open(
     std::unique_ptr<SqliteDatabase> db, Options options) {
+  // "isas": this file is the asset service's.
+  ISMS_RETURN_IF_ERROR(db->Claim(0x69736173, "the asset service"));
   ISMS_RETURN_IF_ERROR(db->Migrate(Migrations()));
   // Assets are checked as they are read; the outbox is checked here, as the
   // relay would otherwise find a bad event only when it reached it.

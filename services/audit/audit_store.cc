@@ -94,6 +94,8 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const s
   ISMS_RETURN_IF_ERROR(has_events.Step().status());
   store->created_ = has_events.ColumnInt64(0) == 0;
   has_events.Reset();  // Its read of the schema would block the migrations.
+  // "isma": this file is the audit log.
+  ISMS_RETURN_IF_ERROR(db.Claim(0x69736d61, "the audit log"));
   ISMS_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2}));
   ISMS_RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA cache_size=-", kCacheKib)));
   ISMS_RETURN_IF_ERROR(

@@ -55,6 +55,8 @@ void RemoveIndexFiles(const std::string& path) {
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> OpenIndexFile(const std::string& path) {
   ISMS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db,
                         SqliteDatabase::Open(path, SqliteInit::kCreateIfEmpty));
+  // "isai": this file is the audit query index.
+  ISMS_RETURN_IF_ERROR(db->Claim(0x69736169, "the audit query index"));
   ISMS_RETURN_IF_ERROR(db->Migrate({kIndexSchema}));
   // Derived data: a commit need not reach the disk before the next one (a
   // machine crash loses the last batches, and they are indexed again).

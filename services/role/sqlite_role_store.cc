@@ -105,9 +105,8 @@ std::string HistoryKey(absl::string_view collection, absl::string_view name, int
   return absl::StrCat(collection, "|", name, "|", micros, "|", deleted ? 1 : 0);
 }
 
-absl::Status AppendHistory(SqliteDatabase& db, absl::string_view collection,
-                           absl::string_view name, absl::Time record_time, bool deleted,
-                           absl::string_view resource) {
+absl::Status AppendHistory(SqliteDatabase& db, absl::string_view collection, absl::string_view name,
+                           absl::Time record_time, bool deleted, absl::string_view resource) {
   ISMS_ASSIGN_OR_RETURN(SqliteStatement insert,
                         db.Prepare("INSERT INTO history (collection, name, record_time, deleted, "
                                    "resource, checksum) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -117,7 +116,8 @@ absl::Status AppendHistory(SqliteDatabase& db, absl::string_view collection,
       .Bind(3, micros)
       .Bind(4, static_cast<int64_t>(deleted ? 1 : 0))
       .BindBlob(5, resource)
-      .BindBlob(6, RecordChecksum("history", HistoryKey(collection, name, micros, deleted), resource))
+      .BindBlob(6,
+                RecordChecksum("history", HistoryKey(collection, name, micros, deleted), resource))
       .Run();
 }
 
@@ -128,8 +128,8 @@ absl::Status WriteWithHistory(SqliteDatabase& db, absl::string_view table,
                               const std::set<std::string>& created, absl::Time record_time) {
   ISMS_RETURN_IF_ERROR(WriteAll(db, table, messages, created));
   for (const Message& message : messages) {
-    ISMS_RETURN_IF_ERROR(AppendHistory(db, table, message.name(), record_time, false,
-                                       message.SerializeAsString()));
+    ISMS_RETURN_IF_ERROR(
+        AppendHistory(db, table, message.name(), record_time, false, message.SerializeAsString()));
   }
   return absl::OkStatus();
 }
@@ -148,9 +148,9 @@ absl::Status LoadHistory(SqliteDatabase& db, std::vector<HistoryRow>* out) {
     row.record_time = absl::FromUnixMicros(micros);
     row.deleted = select.ColumnInt64(3) != 0;
     row.resource = select.ColumnText(4);
-    absl::Status verified = VerifyRecordChecksum(
-        "history", HistoryKey(row.collection, row.name, micros, row.deleted), row.resource,
-        select.ColumnText(5));
+    absl::Status verified =
+        VerifyRecordChecksum("history", HistoryKey(row.collection, row.name, micros, row.deleted),
+                             row.resource, select.ColumnText(5));
     if (!verified.ok()) {
       return absl::DataLossError(absl::StrCat("history record ", select.ColumnInt64(6), " (",
                                               row.collection, " ", row.name,
@@ -184,6 +184,8 @@ absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(const std
 
 absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(
     std::unique_ptr<SqliteDatabase> db, Options options) {
+  // "ismr": this file is the role service's.
+  ISMS_RETURN_IF_ERROR(db->Claim(0x69736d72, "the role service"));
   ISMS_RETURN_IF_ERROR(db->Migrate(Migrations()));
   // Resources are checked as LoadAll reads them; the outbox is not loaded,
   // so it is checked here.
@@ -228,8 +230,10 @@ absl::Status SqliteRoleStore::Commit(const ChangeSet& changes) {
           SqliteStatement put,
           db.Prepare("INSERT OR REPLACE INTO settings (key, value, checksum) VALUES (?, ?, ?)"));
       for (const auto& [key, value] : changes.settings) {
-        ISMS_RETURN_IF_ERROR(
-            put.Bind(1, key).Bind(2, value).BindBlob(3, RecordChecksum("settings", key, value)).Run());
+        ISMS_RETURN_IF_ERROR(put.Bind(1, key)
+                                 .Bind(2, value)
+                                 .BindBlob(3, RecordChecksum("settings", key, value))
+                                 .Run());
       }
     }
     for (const auto& event : changes.events) {

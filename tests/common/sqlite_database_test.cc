@@ -1,6 +1,9 @@
 #include "common/storage/sqlite_database.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/outbox/outbox.h"
 #include "common/testing/server_process.h"
@@ -11,6 +14,7 @@ namespace {
 
 using ::isms::testing::IsOk;
 using ::isms::testing::StatusIs;
+using ::testing::HasSubstr;
 
 int64_t CountRows(SqliteDatabase& db, const std::string& table) {
   auto select = db.Prepare("SELECT COUNT(*) FROM " + table);
@@ -80,6 +84,33 @@ TEST(SqliteDatabaseTest, OutboxKeepsEventsInOrder) {
   auto after_first = ReadOutbox(**db, (*entries)[0].sequence, 10);
   ASSERT_TRUE(after_first.ok());
   EXPECT_EQ(after_first->size(), 2u);
+}
+
+TEST(SqliteDatabaseClaimTest, ADatabaseOfAnotherProgramIsRefusedBeforeAnyMigration) {
+  isms::testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    auto db = SqliteDatabase::Open(path);
+    ASSERT_THAT((*db)->Claim(0x69736d61, "the audit log"), IsOk());
+    ASSERT_THAT((*db)->Migrate({"CREATE TABLE events (x)"}), IsOk());
+  }
+  auto db = SqliteDatabase::Open(path, SqliteInit::kRequireInitialised);
+  ASSERT_THAT(db.status(), IsOk());
+  EXPECT_THAT((*db)->Claim(0x69736173, "the asset service"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another program")));
+  // Its own owner opens it as before.
+  EXPECT_THAT((*db)->Claim(0x69736d61, "the audit log"), IsOk());
+}
+
+TEST(SqliteDatabaseClaimTest, ALinkInPlaceOfTheDatabaseIsNotFollowed) {
+  isms::testing::TempDir dir;
+  const std::string target = dir.path() + "/elsewhere.db";
+  const std::string path = dir.path() + "/db";
+  ASSERT_EQ(symlink(target.c_str(), path.c_str()), 0);
+  EXPECT_THAT(SqliteDatabase::Open(path).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("symbolic link")));
+  struct stat info;
+  EXPECT_NE(stat(target.c_str(), &info), 0) << "created at the link's target";
 }
 
 }  // namespace

@@ -46,8 +46,8 @@ std::optional<std::string> CertificateServiceIdentity(const grpc::AuthContext& a
 }
 
 absl::StatusOr<Caller> CertificateCaller(const Authenticator& authenticator,
-                                         const std::string& service,
-                                         const ClientMetadata& metadata, Caller* identified) {
+                                         const std::string& service, const ClientMetadata& metadata,
+                                         Caller* identified) {
   absl::StatusOr<std::optional<absl::string_view>> on_behalf_of =
       SingleMetadataValue(metadata, kOnBehalfOfMetadataKey);
   if (!on_behalf_of.ok()) return on_behalf_of.status();
@@ -55,9 +55,10 @@ absl::StatusOr<Caller> CertificateCaller(const Authenticator& authenticator,
   if (identified != nullptr) *identified = caller;
   if (on_behalf_of->has_value()) {
     if (!caller.Has(kCapabilityOnBehalfOf)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          kOnBehalfOfMetadataKey, ": ", service, " may not act on behalf of principals (no "
-          "token file line for it lists ", kCapabilityOnBehalfOf, ")"));
+      return absl::PermissionDeniedError(absl::StrCat(kOnBehalfOfMetadataKey, ": ", service,
+                                                      " may not act on behalf of principals (no "
+                                                      "token file line for it lists ",
+                                                      kCapabilityOnBehalfOf, ")"));
     }
     absl::Status valid = ValidateResourceName(kOnBehalfOfMetadataKey, **on_behalf_of, "principals");
     if (!valid.ok()) return valid;

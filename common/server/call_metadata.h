@@ -46,8 +46,7 @@ std::optional<std::string> CertificateServiceIdentity(const grpc::AuthContext& a
 // header is repeated or malformed; PermissionDenied if the service lacks the
 // on-behalf-of capability (`*identified` then names the service).
 absl::StatusOr<Caller> CertificateCaller(const Authenticator& authenticator,
-                                         const std::string& service,
-                                         const ClientMetadata& metadata,
+                                         const std::string& service, const ClientMetadata& metadata,
                                          Caller* identified = nullptr);
 
 // Request ids we store and echo: 1 to 128 characters from [A-Za-z0-9._:-].

@@ -13,9 +13,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -37,9 +39,17 @@ constexpr absl::Duration kReportEvery = absl::Seconds(1);
 
 class OpenConnections {
  public:
-  void Add(int fd) {
+  void Add(int fd, std::string peer) {
     struct stat st {};
-    if (fstat(fd, &st) == 0) open_.push_back({fd, st.st_ino});
+    if (fstat(fd, &st) == 0) {
+      ++by_peer_[peer];
+      open_.push_back({fd, st.st_ino, std::move(peer)});
+    }
+  }
+  // Connections from `peer` counted open (recounted by Count()).
+  int FromPeer(const std::string& peer) const {
+    auto it = by_peer_.find(peer);
+    return it == by_peer_.end() ? 0 : it->second;
   }
   // Ends every connection still open (shutdown(2), not close: the
   // descriptors are gRPC's), so its pending reads and writes fail.
@@ -51,10 +61,12 @@ class OpenConnections {
   int Count() {
     std::vector<Entry> still;
     still.reserve(open_.size());
-    for (const Entry& entry : open_) {
+    by_peer_.clear();
+    for (Entry& entry : open_) {
       struct stat st {};
       if (fstat(entry.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == entry.inode) {
-        still.push_back(entry);
+        ++by_peer_[entry.peer];
+        still.push_back(std::move(entry));
       }
     }
     open_ = std::move(still);
@@ -65,11 +77,26 @@ class OpenConnections {
   struct Entry {
     int fd;
     ino_t inode;
+    std::string peer;
   };
   std::vector<Entry> open_;
+  absl::flat_hash_map<std::string, int> by_peer_;
 };
 
 namespace {
+
+// The IP address (no port) a connection comes from; "" if unknown.
+std::string PeerAddress(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
+  char host[NI_MAXHOST] = {};
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof(host), nullptr, 0,
+                  NI_NUMERICHOST) != 0) {
+    return "";
+  }
+  return host;
+}
 
 std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
   const size_t colon = address.rfind(':');
@@ -146,9 +173,11 @@ ConnectionAcceptor::~ConnectionAcceptor() {
   close(wake_fd_);
 }
 
-void ConnectionAcceptor::Start(grpc::Server& server, int max_connections, Logger& logger) {
-  thread_ = std::thread(
-      [this, &server, max_connections, &logger] { Loop(server, max_connections, logger); });
+void ConnectionAcceptor::Start(grpc::Server& server, int max_connections, int max_per_peer,
+                               Logger& logger) {
+  thread_ = std::thread([this, &server, max_connections, max_per_peer, &logger] {
+    Loop(server, max_connections, max_per_peer, logger);
+  });
 }
 
 void ConnectionAcceptor::Stop() {
@@ -163,23 +192,27 @@ void ConnectionAcceptor::ShutdownConnections() {
   open_->ShutdownAll();
 }
 
-void ConnectionAcceptor::Loop(grpc::Server& server, int max_connections, Logger& logger) {
+void ConnectionAcceptor::Loop(grpc::Server& server, int max_connections, int max_per_peer,
+                              Logger& logger) {
   OpenConnections& open = *open_;
   int64_t refused = 0;        // Over max_connections since the last report.
+  int64_t refused_peer = 0;   // Over max_per_peer since the last report.
   int64_t accept_errors = 0;  // Failed accepts (EMFILE...) since the last report.
   std::string last_error;
   absl::Time last_report = absl::Now();
   int counted = 0;  // Connections known open; recounted when it reaches the limit.
   while (!stopping_.load()) {
     const absl::Time now = absl::Now();
-    if ((refused > 0 || accept_errors > 0) && now - last_report >= kReportEvery) {
+    if ((refused > 0 || refused_peer > 0 || accept_errors > 0) &&
+        now - last_report >= kReportEvery) {
       logger.Log(LogLevel::kWarning, "connections refused",
                  {{"over_limit", absl::StrCat(refused)},
+                  {"over_peer_limit", absl::StrCat(refused_peer)},
                   {"accept_errors", absl::StrCat(accept_errors)},
                   {"last_error", last_error},
                   {"open", absl::StrCat(counted)},
                   {"max_connections", absl::StrCat(max_connections)}});
-      refused = accept_errors = 0;
+      refused = refused_peer = accept_errors = 0;
       last_report = now;
     }
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -202,9 +235,18 @@ void ConnectionAcceptor::Loop(grpc::Server& server, int max_connections, Logger&
       close(fd);
       continue;
     }
+    std::string peer = PeerAddress(fd);
+    if (max_per_peer > 0 && open.FromPeer(peer) >= max_per_peer) {
+      counted = open.Count();
+      if (open.FromPeer(peer) >= max_per_peer) {
+        ++refused_peer;
+        close(fd);
+        continue;
+      }
+    }
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    open.Add(fd);
+    open.Add(fd, std::move(peer));
     ++counted;
     grpc::AddInsecureChannelFromFd(&server, fd);
   }

@@ -18,8 +18,10 @@ class OpenConnections;
 // Owns a plaintext listening socket and its accept loop, and hands each
 // accepted connection to a running grpc::Server (grpc::AddInsecureChannelFromFd),
 // so that, unlike gRPC 1.51's own listener:
-//  * at most `max_connections` client connections are open at once; a
-//    further one is accepted and closed at once (the client sees a reset);
+//  * at most `max_connections` client connections are open at once, and at
+//    most `max_per_peer` from one IP address (so one client cannot take
+//    every slot); a further one is accepted and closed at once (the client
+//    sees a reset);
 //  * running out of descriptors (EMFILE/ENFILE) is survived: the loop backs
 //    off and accepts again once descriptors are free.
 // Refusals and accept errors are logged in aggregate, at most once a second.
@@ -38,8 +40,8 @@ class ConnectionAcceptor {
   int port() const { return port_; }
 
   // Starts accepting into `server`, which must outlive Stop().
-  // REQUIRES: max_connections > 0; called once.
-  void Start(grpc::Server& server, int max_connections, Logger& logger);
+  // REQUIRES: max_connections > 0, max_per_peer >= 0 (0: no limit); once.
+  void Start(grpc::Server& server, int max_connections, int max_per_peer, Logger& logger);
 
   // Stops accepting and joins the loop. Connections already handed to the
   // server stay with it (its Shutdown closes them).
@@ -52,7 +54,7 @@ class ConnectionAcceptor {
 
  private:
   ConnectionAcceptor(int listen_fd, int wake_fd, int port);
-  void Loop(grpc::Server& server, int max_connections, Logger& logger);
+  void Loop(grpc::Server& server, int max_connections, int max_per_peer, Logger& logger);
 
   const int listen_fd_;
   const int wake_fd_;  // eventfd written by Stop() to end the loop's poll.

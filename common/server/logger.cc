@@ -138,9 +138,8 @@ void Logger::WriteLine(const std::string& line) {
 void Logger::Flush() {
   absl::MutexLock lock(&mu_);
   const uint64_t target = queued_bytes_;
-  auto written = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return written_bytes_ >= target;
-  };
+  auto written = [this, target]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return written_bytes_ >= target; };
   mu_.Await(absl::Condition(&written));
 }
 
@@ -150,9 +149,8 @@ void Logger::WriterLoop() {
     bool stop = false;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !buffer_.empty() || stopping_;
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !buffer_.empty() || stopping_; };
       mu_.Await(absl::Condition(&ready));
       batch.swap(buffer_);
       stop = stopping_ && batch.empty();

@@ -33,6 +33,9 @@ ABSL_FLAG(bool, tls_identity_from_cert, false,
 ABSL_FLAG(int, max_connections, 512,
           "open client connections at most; further ones are accepted and closed at once "
           "(plaintext only; also capped at RLIMIT_NOFILE - fd_reserve)");
+ABSL_FLAG(int, max_connections_per_peer, 64,
+          "open client connections from one IP address at most (0: no limit). Behind a proxy "
+          "or sidecar all clients share its address: raise it or set 0 there");
 ABSL_FLAG(int, fd_reserve, 64,
           "file descriptors kept free for the database, logs and gRPC's own use; "
           "connections are refused before the process gets this close to RLIMIT_NOFILE");

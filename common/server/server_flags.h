@@ -28,6 +28,7 @@ ABSL_DECLARE_FLAG(bool, tls_identity_from_cert);
 
 // Transport limits (see README "Limits").
 ABSL_DECLARE_FLAG(int, max_connections);
+ABSL_DECLARE_FLAG(int, max_connections_per_peer);
 ABSL_DECLARE_FLAG(int, fd_reserve);
 ABSL_DECLARE_FLAG(int, max_concurrent_streams);
 ABSL_DECLARE_FLAG(int64_t, memory_quota_bytes);

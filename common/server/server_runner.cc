@@ -135,7 +135,9 @@ absl::Status RunServer(const ServerOptions& options, const std::vector<grpc::Ser
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
   }
-  if (acceptor != nullptr) acceptor->Start(*server, max_connections, logger);
+  if (acceptor != nullptr) {
+    acceptor->Start(*server, max_connections, options.limits.max_connections_per_peer, logger);
+  }
   logger.Log(LogLevel::kInfo, "limits",
              {{"open_files", absl::StrCat(*file_limit)},
               {"max_connections",

@@ -6,9 +6,9 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "google/protobuf/stubs/logging.h"
 #include "common/server/server_flags.h"
 #include "common/server/server_runner.h"
+#include "google/protobuf/stubs/logging.h"
 
 namespace isms {
 

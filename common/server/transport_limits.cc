@@ -23,6 +23,7 @@ int Millis(absl::Duration d) {
 TransportLimits TransportLimitsFromFlags() {
   TransportLimits limits;
   limits.max_connections = absl::GetFlag(FLAGS_max_connections);
+  limits.max_connections_per_peer = absl::GetFlag(FLAGS_max_connections_per_peer);
   limits.fd_reserve = absl::GetFlag(FLAGS_fd_reserve);
   limits.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   limits.memory_quota_bytes = absl::GetFlag(FLAGS_memory_quota_bytes);
@@ -39,6 +40,8 @@ TransportLimits TransportLimitsFromFlags() {
 absl::Status ValidateTransportLimits(const TransportLimits& limits) {
   if (limits.max_connections <= 0)
     return absl::InvalidArgumentError("max_connections: must be positive");
+  if (limits.max_connections_per_peer < 0)
+    return absl::InvalidArgumentError("max_connections_per_peer: must be 0 (no limit) or positive");
   if (limits.fd_reserve < 0) return absl::InvalidArgumentError("fd_reserve: must not be negative");
   if (limits.max_concurrent_streams <= 0) {
     return absl::InvalidArgumentError("max_concurrent_streams: must be positive");

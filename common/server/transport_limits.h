@@ -14,6 +14,7 @@ namespace isms {
 // time. The defaults are the flags' defaults (README "Limits").
 struct TransportLimits {
   int max_connections = 512;
+  int max_connections_per_peer = 64;  // 0: no limit.
   int fd_reserve = 64;
   int max_concurrent_streams = 100;
   int64_t memory_quota_bytes = int64_t{64} << 20;

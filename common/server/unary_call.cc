@@ -9,8 +9,8 @@ std::string UnaryCallRunner::RequestIdFrom(const grpc::CallbackServerContext& co
   return ::isms::RequestIdFrom(context.client_metadata());
 }
 
-absl::Status UnaryCallRunner::Start(grpc::CallbackServerContext& context,
-                                    absl::string_view method, CallInfo* info) {
+absl::Status UnaryCallRunner::Start(grpc::CallbackServerContext& context, absl::string_view method,
+                                    CallInfo* info) {
   *info = CallInfo{Caller{}, RequestIdFrom(context), method, options_.limiter};
   context.AddInitialMetadata(kRequestIdMetadataKey, info->request_id);
   absl::Status status = Admit(context, info);
@@ -42,7 +42,8 @@ absl::Status UnaryCallRunner::Admit(grpc::CallbackServerContext& context, CallIn
       service = CertificateServiceIdentity(*context.auth_context());
     }
     if (service.has_value()) {
-      caller = CertificateCaller(authenticator_, *service, context.client_metadata(), &info->caller);
+      caller =
+          CertificateCaller(authenticator_, *service, context.client_metadata(), &info->caller);
     }
   }
   if (!caller.ok()) return caller.status();

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -154,7 +155,7 @@ class TransportLimitsTest : public ::testing::Test {
 };
 
 TEST_F(TransportLimitsTest, HeaderOnlyStreamFloodStaysUnderMemoryBoundAndHealthAnswers) {
-  StartServer();
+  StartServer({"--max_connections_per_peer=0"});  // All from 127.0.0.1.
   const int64_t before = RssKib(server_->pid());
   HealthWatcher watcher(server_->address());
   constexpr int kStreams = 40000;
@@ -193,7 +194,7 @@ TEST_F(TransportLimitsTest, HeaderOnlyStreamFloodStaysUnderMemoryBoundAndHealthA
 }
 
 TEST_F(TransportLimitsTest, HalfSentLargeRequestsStayUnderMemoryBoundAndHealthAnswers) {
-  StartServer();
+  StartServer({"--max_connections_per_peer=0"});  // All from 127.0.0.1.
   const int64_t before = RssKib(server_->pid());
   HealthWatcher watcher(server_->address());
   constexpr int kConnections = 100;
@@ -312,6 +313,38 @@ std::vector<int> OpenSockets(int port, int count) {
     fds.push_back(fd);
   }
   return fds;
+}
+
+TEST_F(TransportLimitsTest, OneAddressCannotTakeEveryConnectionSlot) {
+  StartServer({"--max_connections=16", "--max_connections_per_peer=6"});
+  // 30 idle connections from 127.0.0.2: 6 are kept, the rest closed at once.
+  std::vector<int> fds;
+  int kept = 0;
+  for (int i = 0; i < 30; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    source.sin_addr.s_addr = htonl(0x7f000002);
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(static_cast<uint16_t>(port_));
+    target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)), 0);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof(target)), 0);
+    fds.push_back(fd);
+  }
+  for (int fd : fds) {
+    // A refused connection reads end-of-file (or a reset); a kept one has
+    // nothing to read yet (the server waits for the client's preface).
+    pollfd poll_fd{fd, POLLIN, 0};
+    char byte;
+    if (poll(&poll_fd, 1, 2000) == 0 || recv(fd, &byte, 1, MSG_DONTWAIT) > 0) ++kept;
+  }
+  std::printf("connections from 127.0.0.2 kept: %d of 30 (limit 6 per address)\n", kept);
+  EXPECT_EQ(kept, 6);
+  // Clients from other addresses still get in.
+  EXPECT_TRUE(HealthServing());
+  for (int fd : fds) close(fd);
 }
 
 TEST_F(TransportLimitsTest, ConnectionsAboveTheLimitAreClosedAtOnce) {

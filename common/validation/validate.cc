@@ -71,7 +71,20 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text, size_
     return Invalid(field, absl::StrCat("longer than ", max_length, " bytes"));
   }
   for (unsigned char c : text) {
-    if (c < 0x20 && c != '\n' && c != '\t') return Invalid(field, "contains control characters");
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      return Invalid(field, "contains control characters");
+    }
+  }
+  // Unicode's bidirectional controls (U+202A-U+202E, U+2066-U+2069: UTF-8
+  // E2 80 AA-AE, E2 81 A6-A9) make text display in another order than it is
+  // stored: a title or justification could read differently to its approver
+  // than to the audit trail.
+  for (size_t i = 0; i + 2 < text.size(); ++i) {
+    const unsigned char a = text[i], b = text[i + 1], c = text[i + 2];
+    if (a == 0xe2 &&
+        ((b == 0x80 && c >= 0xaa && c <= 0xae) || (b == 0x81 && c >= 0xa6 && c <= 0xa9))) {
+      return Invalid(field, "contains bidirectional control characters");
+    }
   }
   return absl::OkStatus();
 }

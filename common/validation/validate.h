@@ -34,7 +34,8 @@ absl::Status ValidateOptionalResourceName(absl::string_view field, absl::string_
 absl::Status ValidateAnyResourceName(absl::string_view field, absl::string_view name);
 
 // Free text: at most `max_length` bytes, no control characters other than
-// newline and tab. `required` refuses empty text.
+// newline and tab (nor DEL, nor Unicode's bidirectional controls). `required`
+// refuses empty text.
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_length,
                           bool required);
 

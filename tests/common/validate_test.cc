@@ -45,6 +45,15 @@ TEST(ValidateTest, TextLimitsAndControlCharacters) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("longer than 10")));
   EXPECT_THAT(ValidateText("title", std::string("a\x01z"), 10, true),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("control")));
+  EXPECT_THAT(ValidateText("title", std::string("a\x7fz"), 10, true),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("control")));
+  // U+202E (right-to-left override) and U+2066 (left-to-right isolate).
+  EXPECT_THAT(ValidateText("title", "pay \xe2\x80\xaexe.exe", 40, true),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bidirectional")));
+  EXPECT_THAT(ValidateText("title", "a\xe2\x81\xa6" "b", 40, true),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bidirectional")));
+  // Other non-ASCII text is fine (U+2014 em dash, U+00E9).
+  EXPECT_THAT(ValidateText("title", "caf\xc3\xa9 \xe2\x80\x94 ok", 40, true), IsOk());
 }
 
 TEST(ValidateTest, PermissionsAreDottedLowerCaseWords) {

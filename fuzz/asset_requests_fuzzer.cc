@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t kind = data[0];
   ++data;
   --size;
-  switch (kind % 4) {
+  switch (kind % 5) {
     case 0: {
       v1::CreateAssetRequest request;
       if (Parse(data, size, &request)) {
@@ -95,6 +95,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       v1::GetAssetRequest request;
       if (Parse(data, size, &request)) {
         ExpectValidationCode(isms::ValidateResourceName("name", request.name(), "assets"));
+      }
+      break;
+    }
+    case 4: {
+      v1::GetAssetCoverageRequest request;
+      if (Parse(data, size, &request)) {
+        absl::Status status = isms::asset::ValidateGetAssetCoverageRequest(request);
+        ExpectValidationCode(status);
+        if (status.ok()) {
+          ExpectValidationCode(isms::DecodePageToken(request.page_token(), "coverage").status());
+        }
       }
       break;
     }

@@ -21,9 +21,6 @@ constexpr char kAttestationStep[] =
 constexpr char kBulkStep[] =
     "bulk import and export are not built yet; issue 10 adds them in its \"Bulk import and "
     "export\" step";
-constexpr char kCoverageStep[] =
-    "the coverage view needs owners from the role service; issue 10 adds it in its \"Owners "
-    "come from the role service\" step";
 
 // A streaming call refused before its first message: authenticates, logs and
 // finishes with the runner's refusal or `refusal`.
@@ -208,10 +205,11 @@ grpc::ServerWriteReactor<v1::ExportAssetsResponse>* AssetGrpcService::ExportAsse
       context, runner_, ISMS_ASSET_METHOD(ExportAssets), kBulkStep);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::GetAssetCoverage(grpc::CallbackServerContext* context,
-                                                             const v1::GetAssetCoverageRequest*,
-                                                             v1::AssetCoverage*) {
-  return NotYet(context, ISMS_ASSET_METHOD(GetAssetCoverage), kCoverageStep);
+grpc::ServerUnaryReactor* AssetGrpcService::GetAssetCoverage(
+    grpc::CallbackServerContext* context, const v1::GetAssetCoverageRequest* request,
+    v1::AssetCoverage* response) {
+  return Serve(context, ISMS_ASSET_METHOD(GetAssetCoverage), &AssetRegistry::GetAssetCoverage,
+               request, response);
 }
 
 }  // namespace isms::asset

@@ -41,6 +41,9 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
   grpc::ServerUnaryReactor* DeleteAsset(grpc::CallbackServerContext* context,
                                         const v1::DeleteAssetRequest* request,
                                         google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* GetAssetCoverage(grpc::CallbackServerContext* context,
+                                             const v1::GetAssetCoverageRequest* request,
+                                             v1::AssetCoverage* response) override;
   grpc::ServerUnaryReactor* GetAuditDelivery(grpc::CallbackServerContext* context,
                                              const v1::GetAuditDeliveryRequest* request,
                                              isms::audit::v1::DeliveryStatus* response) override;
@@ -82,9 +85,6 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
       grpc::CallbackServerContext* context, v1::ImportAssetsResponse* response) override;
   grpc::ServerWriteReactor<v1::ExportAssetsResponse>* ExportAssets(
       grpc::CallbackServerContext* context, const v1::ExportAssetsRequest* request) override;
-  grpc::ServerUnaryReactor* GetAssetCoverage(grpc::CallbackServerContext* context,
-                                             const v1::GetAssetCoverageRequest*,
-                                             v1::AssetCoverage*) override;
 
  private:
   // Authenticates through the runner, then calls registry method `method`;

@@ -33,7 +33,8 @@ absl::Status AssetNotFound(absl::string_view name) {
 // by another.
 std::string Fingerprint(const v1::ListAssetsRequest& request) {
   return absl::StrCat("assets|", request.classification(), "|", request.information_kind(), "|",
-                      request.review_overdue() ? 1 : 0, "|", request.attestation_overdue() ? 1 : 0);
+                      request.review_overdue() ? 1 : 0, "|", request.attestation_overdue() ? 1 : 0,
+                      "|", request.owner(), "|", request.no_owner() ? 1 : 0);
 }
 
 // A valid asset for checking an update's masked fields before anything else:
@@ -46,6 +47,25 @@ Asset ValidPlaceholder(absl::Time now) {
   asset.add_information_kinds(v1::INFORMATION_KIND_OPERATIONAL);
   asset.set_location("placeholder");
   *asset.mutable_review_time() = ToProto(now);
+  return asset;
+}
+
+// The coverage view's page tokens are its own.
+constexpr char kCoverageFingerprint[] = "coverage";
+
+// How many names a walk of the register reads at a time.
+constexpr int kNameBatch = 10000;
+
+// The stored asset `name` for a listing: nullopt if it is gone (deleted
+// between reads), DataLoss if its record disagrees with the index that
+// selected it.
+absl::StatusOr<std::optional<Asset>> GetListed(AssetStore& store, const std::string& name,
+                                               const AssetFilter& filter) {
+  ISMS_ASSIGN_OR_RETURN(std::optional<Asset> asset, store.Get(name));
+  if (asset.has_value() && !Matches(filter, *asset)) {
+    return absl::DataLossError(
+        absl::StrCat("assets record ", name, ": its filter columns disagree with the record"));
+  }
   return asset;
 }
 
@@ -194,7 +214,13 @@ void AssetRegistry::GetAsset(const CallInfo& call, const v1::GetAssetRequest& re
         absl::StatusOr<std::optional<Asset>> found = store_.Get(request.name());
         if (!found.ok()) return done(found.status());
         if (!found->has_value()) return done(AssetNotFound(request.name()));
-        done(**std::move(found));
+        owners_.OwnerOf(request.name(),
+                        [asset = **std::move(found), done = std::move(done)](
+                            absl::StatusOr<std::optional<v1::AssetOwner>> owner) mutable {
+                          if (!owner.ok()) return done(owner.status());
+                          if (owner->has_value()) *asset.mutable_owner() = **std::move(owner);
+                          done(std::move(asset));
+                        });
       });
 }
 
@@ -202,11 +228,6 @@ void AssetRegistry::ListAssets(const CallInfo& call, const v1::ListAssetsRequest
                                Done<v1::ListAssetsResponse> done) {
   absl::Status valid = ValidateListAssetsRequest(request);
   if (!valid.ok()) return done(valid);
-  if (!request.owner().empty() || request.no_owner()) {
-    return done(absl::UnimplementedError(
-        "owner, no_owner: filtering by owner comes with owners read from the role service "
-        "(issue 10, \"Owners come from the role service\"), not built yet"));
-  }
   const std::string fingerprint = Fingerprint(request);
   absl::StatusOr<std::string> after = DecodePageToken(request.page_token(), fingerprint);
   if (!after.ok()) return done(after.status());
@@ -221,20 +242,131 @@ void AssetRegistry::ListAssets(const CallInfo& call, const v1::ListAssetsRequest
               filter.review_overdue = request.review_overdue();
               filter.attestation_overdue = request.attestation_overdue();
               filter.now = clock_.Now();
-              // One more than a page: whether another page follows.
-              absl::StatusOr<std::vector<Asset>> found = store_.List(filter, after, page_size + 1);
-              if (!found.ok()) return done(found.status());
-              v1::ListAssetsResponse response;
-              for (Asset& asset : *found) {
-                if (response.assets_size() == page_size) {
-                  response.set_next_page_token(EncodePageToken(
-                      response.assets(response.assets_size() - 1).name(), fingerprint));
-                  break;
+              owners_.AllOwners([this, &request, fingerprint, after, page_size, filter,
+                                 done = std::move(done)](absl::StatusOr<OwnerMap> owners) {
+                if (!owners.ok()) return done(owners.status());
+                // One more than a page: whether another page follows.
+                absl::StatusOr<std::vector<Asset>> found =
+                    ListWithOwners(request, filter, *owners, after, page_size);
+                if (!found.ok()) return done(found.status());
+                v1::ListAssetsResponse response;
+                for (Asset& asset : *found) {
+                  if (response.assets_size() == page_size) {
+                    response.set_next_page_token(EncodePageToken(
+                        response.assets(response.assets_size() - 1).name(), fingerprint));
+                    break;
+                  }
+                  *response.add_assets() = std::move(asset);
                 }
-                *response.add_assets() = std::move(asset);
-              }
-              done(std::move(response));
+                done(std::move(response));
+              });
             });
+}
+
+absl::StatusOr<std::vector<Asset>> AssetRegistry::ListWithOwners(
+    const v1::ListAssetsRequest& request, const AssetFilter& filter, const OwnerMap& owners,
+    const std::string& after, int page_size) {
+  std::vector<Asset> found;
+  auto add = [&](Asset asset) {
+    auto owner = owners.find(asset.name());
+    if (owner != owners.end()) *asset.mutable_owner() = owner->second;
+    found.push_back(std::move(asset));
+  };
+  if (!request.owner().empty()) {
+    // The owner's assets come from the role service's answer, in name order:
+    // only they are read from the store (an IAO for an asset the register
+    // does not hold is skipped).
+    for (auto it = owners.upper_bound(after); it != owners.end(); ++it) {
+      if (static_cast<int>(found.size()) > page_size) break;
+      if (it->second.principal() != request.owner()) continue;
+      ISMS_ASSIGN_OR_RETURN(std::optional<Asset> asset,
+                            GetListed(store_, it->first, AssetFilter()));
+      if (asset.has_value() && Matches(filter, *asset)) add(*std::move(asset));
+    }
+    return found;
+  }
+  if (request.no_owner()) {
+    // Walks the register's names (no records read) past the owned ones until
+    // a page is full: with most assets owned this reads up to every name.
+    std::string cursor = after;
+    while (static_cast<int>(found.size()) <= page_size) {
+      ISMS_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                            store_.ListNames(filter, cursor, kNameBatch));
+      for (const std::string& name : names) {
+        if (static_cast<int>(found.size()) > page_size) break;
+        if (owners.count(name) > 0) continue;
+        ISMS_ASSIGN_OR_RETURN(std::optional<Asset> asset, GetListed(store_, name, filter));
+        if (asset.has_value()) add(*std::move(asset));
+      }
+      if (static_cast<int>(names.size()) < kNameBatch) break;
+      cursor = names.back();
+    }
+    return found;
+  }
+  ISMS_ASSIGN_OR_RETURN(std::vector<Asset> page, store_.List(filter, after, page_size + 1));
+  for (Asset& asset : page) add(std::move(asset));
+  return found;
+}
+
+void AssetRegistry::GetAssetCoverage(const CallInfo& call,
+                                     const v1::GetAssetCoverageRequest& request,
+                                     Done<v1::AssetCoverage> done) {
+  absl::Status valid = ValidateGetAssetCoverageRequest(request);
+  if (!valid.ok()) return done(valid);
+  absl::StatusOr<std::string> after = DecodePageToken(request.page_token(), kCoverageFingerprint);
+  if (!after.ok()) return done(after.status());
+  const int page_size = *EffectivePageSize(request.page_size());
+  Authorize(
+      call, kReadAssets, "", "assets", request, false,
+      [this, after = *std::move(after), page_size,
+       done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+        if (!grant.ok()) return done(grant.status());
+        owners_.AllOwners([this, after, page_size,
+                           done = std::move(done)](absl::StatusOr<OwnerMap> owners) {
+          if (!owners.ok()) return done(owners.status());
+          absl::StatusOr<v1::AssetCoverage> coverage = [&]() -> absl::StatusOr<v1::AssetCoverage> {
+            v1::AssetCoverage coverage;
+            AssetFilter filter;
+            filter.now = clock_.Now();
+            // Counts and the walk below are separate reads: a write between
+            // them can make them differ by that write, never more.
+            ISMS_ASSIGN_OR_RETURN(int64_t all, store_.Count(filter));
+            coverage.set_asset_count(all);
+            AssetFilter overdue = filter;
+            overdue.attestation_overdue = true;
+            ISMS_ASSIGN_OR_RETURN(int64_t attestation_overdue, store_.Count(overdue));
+            coverage.set_attestation_overdue_count(attestation_overdue);
+            overdue = filter;
+            overdue.review_overdue = true;
+            ISMS_ASSIGN_OR_RETURN(int64_t review_overdue, store_.Count(overdue));
+            coverage.set_review_overdue_count(review_overdue);
+            // One walk of every name: the count needs all of them, the page
+            // those after the token.
+            int64_t without_owner = 0;
+            std::string cursor;
+            while (true) {
+              ISMS_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                                    store_.ListNames(filter, cursor, kNameBatch));
+              for (const std::string& name : names) {
+                if (owners->count(name) > 0) continue;
+                ++without_owner;
+                if (name <= after) continue;
+                if (coverage.assets_without_owner_size() < page_size) {
+                  coverage.add_assets_without_owner(name);
+                } else if (coverage.next_page_token().empty()) {
+                  coverage.set_next_page_token(EncodePageToken(
+                      coverage.assets_without_owner(page_size - 1), kCoverageFingerprint));
+                }
+              }
+              if (static_cast<int>(names.size()) < kNameBatch) break;
+              cursor = names.back();
+            }
+            coverage.set_without_owner_count(without_owner);
+            return coverage;
+          }();
+          done(std::move(coverage));
+        });
+      });
 }
 
 void AssetRegistry::CreateAsset(const CallInfo& call, const v1::CreateAssetRequest& request,

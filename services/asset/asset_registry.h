@@ -18,6 +18,7 @@
 #include "isms/asset/v1/asset_service.pb.h"
 #include "isms/audit/v1/audit_service.pb.h"
 #include "services/asset/asset_store.h"
+#include "services/asset/owner_directory.h"
 
 namespace isms {
 class OutboxRelay;
@@ -56,9 +57,11 @@ class AssetRegistry : public RefusalRecorder {
   template <typename T>
   using Done = std::function<void(absl::StatusOr<T>)>;
 
-  // Borrows all three; they must outlive the registry.
-  AssetRegistry(AssetStore& store, PermissionClient& permissions, const Clock& clock)
-      : store_(store), permissions_(permissions), clock_(clock) {}
+  // Borrows all four; they must outlive the registry. `owners` says who owns
+  // each asset (the role service): the registry keeps no copy of it.
+  AssetRegistry(AssetStore& store, PermissionClient& permissions, OwnerDirectory& owners,
+                const Clock& clock)
+      : store_(store), permissions_(permissions), owners_(owners), clock_(clock) {}
   AssetRegistry(const AssetRegistry&) = delete;
   AssetRegistry& operator=(const AssetRegistry&) = delete;
 
@@ -71,10 +74,14 @@ class AssetRegistry : public RefusalRecorder {
   // reached a handler.
   void RecordRefusal(const CallInfo& call, const absl::Status& refusal) override;
 
-  // Needs isms.assets.read on the asset.
+  // Needs isms.assets.read on the asset. The owner is asked of the role
+  // service; Unavailable when it cannot answer (never an asset shown without
+  // an owner it has).
   void GetAsset(const CallInfo& call, const v1::GetAssetRequest& request, Done<v1::Asset> done);
-  // Needs isms.assets.read organisation-wide. The owner filters answer
-  // UNIMPLEMENTED until owners come from the role service.
+  // Needs isms.assets.read organisation-wide. Each call reads every IAO
+  // assignment in force from the role service once (paged) and fills each
+  // listed asset's owner from it; owner and no_owner filter on it.
+  // Unavailable when the role service cannot answer.
   void ListAssets(const CallInfo& call, const v1::ListAssetsRequest& request,
                   Done<v1::ListAssetsResponse> done);
   // Needs isms.assets.manage (checked on the new asset's name).
@@ -86,6 +93,11 @@ class AssetRegistry : public RefusalRecorder {
   // Needs isms.assets.manage (checked on the asset's name).
   void DeleteAsset(const CallInfo& call, const v1::DeleteAssetRequest& request,
                    Done<google::protobuf::Empty> done);
+  // Needs isms.assets.read organisation-wide. Counts, and a page of the
+  // assets with no IAO in force: one paged read of the IAO assignments and
+  // one walk of the register's names per call.
+  void GetAssetCoverage(const CallInfo& call, const v1::GetAssetCoverageRequest& request,
+                        Done<v1::AssetCoverage> done);
   // Needs isms.audit.read, or a service acting for itself with read-register.
   void GetAuditDelivery(const CallInfo& call, const v1::GetAuditDeliveryRequest& request,
                         Done<isms::audit::v1::DeliveryStatus> done);
@@ -131,8 +143,16 @@ class AssetRegistry : public RefusalRecorder {
   // Commits `changes` and, when that succeeds, wakes the relay.
   absl::Status Commit(const AssetChanges& changes);
 
+  // Up to `page_size` + 1 assets passing `filter` and the owner filters of
+  // `request`, after `after`, with their owners filled from `owners`.
+  absl::StatusOr<std::vector<v1::Asset>> ListWithOwners(const v1::ListAssetsRequest& request,
+                                                        const AssetFilter& filter,
+                                                        const OwnerMap& owners,
+                                                        const std::string& after, int page_size);
+
   AssetStore& store_;
   PermissionClient& permissions_;
+  OwnerDirectory& owners_;
   const Clock& clock_;
 
   // Serializes writers, refusal events included: held from a mutation's

@@ -1,6 +1,7 @@
 #ifndef ISMS_SERVICES_ASSET_ASSET_STORE_H_
 #define ISMS_SERVICES_ASSET_ASSET_STORE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,17 @@ class AssetStore : public OutboxSource {
   virtual absl::StatusOr<std::vector<isms::asset::v1::Asset>> List(const AssetFilter& filter,
                                                                    absl::string_view after,
                                                                    int limit) = 0;
+
+  // The names of up to `limit` assets that pass `filter`, after `after`, in
+  // name order. Cheaper than List (the records are not read), so a caller
+  // that must look at every asset (coverage) reads names only; a name is not
+  // a verified record: Get the ones to show.
+  virtual absl::StatusOr<std::vector<std::string>> ListNames(const AssetFilter& filter,
+                                                             absl::string_view after,
+                                                             int limit) = 0;
+
+  // How many assets pass `filter`.
+  virtual absl::StatusOr<int64_t> Count(const AssetFilter& filter) = 0;
 
   // Writes all of `changes` in one durable transaction: when this returns OK
   // they survive a crash; otherwise none of them was made.

@@ -123,4 +123,8 @@ absl::Status ValidateListAssetsRequest(const v1::ListAssetsRequest& request) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateGetAssetCoverageRequest(const v1::GetAssetCoverageRequest& request) {
+  return EffectivePageSize(request.page_size()).status();
+}
+
 }  // namespace isms::asset

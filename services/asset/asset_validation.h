@@ -35,6 +35,10 @@ absl::Status ValidateUpdateAssetRequest(const isms::asset::v1::UpdateAssetReques
 // the filters when decoded).
 absl::Status ValidateListAssetsRequest(const isms::asset::v1::ListAssetsRequest& request);
 
+// page_size as ListAssets'.
+absl::Status ValidateGetAssetCoverageRequest(
+    const isms::asset::v1::GetAssetCoverageRequest& request);
+
 }  // namespace isms::asset
 
 #endif  // ISMS_SERVICES_ASSET_ASSET_VALIDATION_H_

@@ -30,6 +30,13 @@ constexpr char kListQuery[] =
     " AND (?6 = 0 OR last_attestation_time <= ?7)"
     " ORDER BY name LIMIT ?8";
 
+// The same filters as kListQuery, for names only and for a count.
+constexpr char kFilterClause[] =
+    " AND (?2 = 0 OR classification = ?2)"
+    " AND (?3 = 0 OR (information_kinds & ?3) != 0)"
+    " AND (?4 = 0 OR review_time <= ?5)"
+    " AND (?6 = 0 OR last_attestation_time <= ?7)";
+
 // Version i+1 of the schema is migrations[i]. Append only; never edit one
 // that has shipped.
 const std::vector<std::string>& Migrations() {
@@ -84,6 +91,18 @@ absl::Status WriteAsset(SqliteStatement& write, const Asset& asset) {
       .Bind(7, asset.has_last_attestation_time() ? Micros(asset.last_attestation_time())
                                                  : kNeverAttested)
       .Run();
+}
+
+// Binds `filter` to parameters 2..7 of a query using kFilterClause.
+void BindFilter(SqliteStatement& select, const AssetFilter& filter) {
+  select.Bind(2, static_cast<int64_t>(filter.classification))
+      .Bind(3, filter.information_kind == v1::INFORMATION_KIND_UNSPECIFIED
+                   ? int64_t{0}
+                   : int64_t{1} << filter.information_kind)
+      .Bind(4, int64_t{filter.review_overdue ? 1 : 0})
+      .Bind(5, absl::ToUnixMicros(filter.now))
+      .Bind(6, int64_t{filter.attestation_overdue ? 1 : 0})
+      .Bind(7, absl::ToUnixMicros(filter.now - kAttestationPeriod));
 }
 
 // Runs the kept List query `select` (kListQuery) to the end of one page.
@@ -173,6 +192,35 @@ absl::StatusOr<std::vector<Asset>> SqliteAssetStore::List(const AssetFilter& fil
   absl::StatusOr<std::vector<Asset>> page = RunList(list_, filter, after, limit);
   list_.Reset();  // Ends the run, releasing its read of the database.
   return page;
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteAssetStore::ListNames(const AssetFilter& filter,
+                                                                     absl::string_view after,
+                                                                     int limit) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare(absl::StrCat("SELECT name FROM assets WHERE name > ?1",
+                                                  kFilterClause, " ORDER BY name LIMIT ?8")));
+  select.Bind(1, after).Bind(8, int64_t{limit});
+  BindFilter(select, filter);
+  std::vector<std::string> names;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return names;
+    names.push_back(select.ColumnText(0));
+  }
+}
+
+absl::StatusOr<int64_t> SqliteAssetStore::Count(const AssetFilter& filter) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare(absl::StrCat("SELECT count(*) FROM assets WHERE name > ?1", kFilterClause)));
+  select.Bind(1, "");
+  BindFilter(select, filter);
+  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+  if (!has_row) return absl::InternalError("count(*) returned no row");
+  return select.ColumnInt64(0);
 }
 
 absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {

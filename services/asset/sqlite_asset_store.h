@@ -47,6 +47,9 @@ class SqliteAssetStore final : public AssetStore {
   absl::StatusOr<std::vector<isms::asset::v1::Asset>> List(const AssetFilter& filter,
                                                            absl::string_view after,
                                                            int limit) override;
+  absl::StatusOr<std::vector<std::string>> ListNames(const AssetFilter& filter,
+                                                     absl::string_view after, int limit) override;
+  absl::StatusOr<int64_t> Count(const AssetFilter& filter) override;
   absl::Status Commit(const AssetChanges& changes) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) override;
   absl::Status Acknowledge(int64_t through_sequence) override;

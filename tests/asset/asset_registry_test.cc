@@ -33,7 +33,7 @@ class AssetRegistryTest : public ::testing::Test {
     auto store = SqliteAssetStore::Open(":memory:");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    registry_ = std::make_unique<AssetRegistry>(*store_, permissions_, clock_);
+    registry_ = std::make_unique<AssetRegistry>(*store_, permissions_, owners_, clock_);
     permissions_.Grant("principals/keeper", kManageAssets);
     permissions_.Grant("principals/keeper", kReadAssets);
     permissions_.Grant("principals/iao", kUpdateAssets, "assets/hr-db");
@@ -87,6 +87,24 @@ class AssetRegistryTest : public ::testing::Test {
     return Run(&AssetRegistry::ListAssets, As(as), request);
   }
 
+  absl::StatusOr<v1::Asset> Get(const std::string& name,
+                                const std::string& as = "principals/keeper") {
+    v1::GetAssetRequest request;
+    request.set_name(name);
+    return Run(&AssetRegistry::GetAsset, As(as), request);
+  }
+
+  absl::StatusOr<v1::AssetCoverage> Coverage(v1::GetAssetCoverageRequest request = {},
+                                             const std::string& as = "principals/keeper") {
+    return Run(&AssetRegistry::GetAssetCoverage, As(as), request);
+  }
+
+  static std::vector<std::string> Names(const v1::ListAssetsResponse& response) {
+    std::vector<std::string> names;
+    for (const auto& asset : response.assets()) names.push_back(asset.name());
+    return names;
+  }
+
   std::vector<AuditEvent> Events() {
     auto outbox = store_->ReadOutbox(0, 1000);
     EXPECT_TRUE(outbox.ok()) << outbox.status();
@@ -99,6 +117,7 @@ class AssetRegistryTest : public ::testing::Test {
 
   FakeClock clock_{kStart};
   FakePermissionClient permissions_;
+  FakeOwnerDirectory owners_;
   std::unique_ptr<SqliteAssetStore> store_;
   std::unique_ptr<AssetRegistry> registry_;
 };
@@ -307,10 +326,164 @@ TEST_F(AssetRegistryTest, AnAssetNeverAttestedIsAttestationOverdue) {
   ASSERT_EQ(response.assets_size(), 1);
 }
 
-TEST_F(AssetRegistryTest, OwnerFiltersAreUnimplementedUntilOwnersComeFromTheRoleService) {
+TEST_F(AssetRegistryTest, GetShowsTheOwnerTheRoleServiceNamesAndHowTheyHoldIt) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  owners_.SetOwner("assets/hr-db", "principals/iao", v1::OWNER_VIA_DEPUTY);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Get("assets/hr-db"));
+  EXPECT_EQ(asset.owner().principal(), "principals/iao");
+  EXPECT_EQ(asset.owner().via(), v1::OWNER_VIA_DEPUTY);
+  EXPECT_THAT(asset.owner().explanation(), HasSubstr("roles/iao for assets/hr-db"));
+}
+
+TEST_F(AssetRegistryTest, TheOwnerIsNeverStoredSoARevokedIaoDisappearsAtOnce) {
+  owners_.SetOwner("assets/hr-db", "principals/iao");
+  ASSERT_TRUE(Create("hr-db").ok());
+  owners_.RemoveOwner("assets/hr-db");
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Get("assets/hr-db"));
+  EXPECT_FALSE(asset.has_owner());
+  auto stored = store_->Get("assets/hr-db");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_FALSE((*stored)->has_owner()) << "the register keeps no copy of the owner";
+}
+
+TEST_F(AssetRegistryTest, ReadsThatShowOwnersAreUnavailableWhenTheRoleServiceCannotSay) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  owners_.SetUnavailable(true);
+  EXPECT_THAT(Get("assets/hr-db"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(List(v1::ListAssetsRequest()), StatusIs(absl::StatusCode::kUnavailable));
+  v1::ListAssetsRequest no_owner;
+  no_owner.set_no_owner(true);
+  EXPECT_THAT(List(no_owner), StatusIs(absl::StatusCode::kUnavailable))
+      << "never a guess that every asset is unowned";
+  EXPECT_THAT(Coverage(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(AssetRegistryTest, ListFillsEachOwnerFromOneReadOfTheRoleService) {
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(Create(id).ok());
+  owners_.SetOwner("assets/b", "principals/iao");
+  const int before = owners_.reads();
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse response, List(v1::ListAssetsRequest()));
+  EXPECT_EQ(owners_.reads() - before, 1) << "one read per call, not one per asset";
+  ASSERT_EQ(response.assets_size(), 3);
+  EXPECT_FALSE(response.assets(0).has_owner());
+  EXPECT_EQ(response.assets(1).owner().principal(), "principals/iao");
+}
+
+TEST_F(AssetRegistryTest, TheOwnerFilterListsOnlyThatPrincipalsAssetsInPages) {
+  for (const char* id : {"a", "b", "c", "d", "e"}) ASSERT_TRUE(Create(id).ok());
+  for (const char* name : {"assets/a", "assets/c", "assets/e"}) {
+    owners_.SetOwner(name, "principals/iao");
+  }
+  owners_.SetOwner("assets/b", "principals/other");
+  // An IAO assignment for an asset the register does not hold is skipped.
+  owners_.SetOwner("assets/ghost", "principals/iao");
+  v1::ListAssetsRequest request;
+  request.set_owner("principals/iao");
+  request.set_page_size(2);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse first, List(request));
+  EXPECT_THAT(Names(first), ::testing::ElementsAre("assets/a", "assets/c"));
+  ASSERT_FALSE(first.next_page_token().empty());
+  request.set_page_token(first.next_page_token());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse second, List(request));
+  EXPECT_THAT(Names(second), ::testing::ElementsAre("assets/e"));
+  EXPECT_TRUE(second.next_page_token().empty());
+}
+
+TEST_F(AssetRegistryTest, TheOwnerFilterCombinesWithTheOtherFilters) {
+  ASSERT_TRUE(Create("soon", "principals/keeper", kStart + absl::Hours(24)).ok());
+  ASSERT_TRUE(Create("later", "principals/keeper", kStart + absl::Hours(24 * 30)).ok());
+  owners_.SetOwner("assets/soon", "principals/iao");
+  owners_.SetOwner("assets/later", "principals/iao");
+  clock_.Advance(absl::Hours(48));
+  v1::ListAssetsRequest request;
+  request.set_owner("principals/iao");
+  request.set_review_overdue(true);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse response, List(request));
+  EXPECT_THAT(Names(response), ::testing::ElementsAre("assets/soon"));
+}
+
+TEST_F(AssetRegistryTest, NoOwnerListsTheAssetsNobodyHoldsTheIaoRoleFor) {
+  for (const char* id : {"a", "b", "c", "d"}) ASSERT_TRUE(Create(id).ok());
+  owners_.SetOwner("assets/a", "principals/iao");
+  owners_.SetOwner("assets/c", "principals/iao");
   v1::ListAssetsRequest request;
   request.set_no_owner(true);
-  EXPECT_THAT(List(request), StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("issue 10")));
+  request.set_page_size(1);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse first, List(request));
+  EXPECT_THAT(Names(first), ::testing::ElementsAre("assets/b"));
+  EXPECT_FALSE(first.assets(0).has_owner());
+  request.set_page_token(first.next_page_token());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse second, List(request));
+  EXPECT_THAT(Names(second), ::testing::ElementsAre("assets/d"));
+  EXPECT_TRUE(second.next_page_token().empty());
+}
+
+TEST_F(AssetRegistryTest, APageTokenOfOneOwnerIsRefusedForAnother) {
+  for (const char* id : {"a", "b", "c"}) {
+    ASSERT_TRUE(Create(id).ok());
+    owners_.SetOwner(absl::StrCat("assets/", id), "principals/iao");
+  }
+  v1::ListAssetsRequest request;
+  request.set_owner("principals/iao");
+  request.set_page_size(1);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse first, List(request));
+  request.set_page_token(first.next_page_token());
+  request.set_owner("principals/other");
+  EXPECT_THAT(List(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("page_token")));
+}
+
+TEST_F(AssetRegistryTest, OwnerAndNoOwnerTogetherAreInvalidAndNameTheField) {
+  v1::ListAssetsRequest request;
+  request.set_owner("principals/iao");
+  request.set_no_owner(true);
+  EXPECT_THAT(List(request), StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("no_owner")));
+  request.set_no_owner(false);
+  request.set_owner("iao");
+  EXPECT_THAT(List(request), StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("owner")));
+}
+
+TEST_F(AssetRegistryTest, CoverageCountsAndNamesEveryAssetWithoutAnOwner) {
+  ASSERT_TRUE(Create("a", "principals/keeper", kStart + absl::Hours(1)).ok());
+  for (const char* id : {"b", "c", "d"}) ASSERT_TRUE(Create(id).ok());
+  owners_.SetOwner("assets/b", "principals/iao");
+  owners_.SetOwner("assets/ghost", "principals/iao");  // Not in the register.
+  clock_.Advance(absl::Hours(2));
+  v1::GetAssetCoverageRequest request;
+  request.set_page_size(2);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AssetCoverage first, Coverage(request));
+  EXPECT_EQ(first.asset_count(), 4);
+  EXPECT_EQ(first.without_owner_count(), 3);
+  EXPECT_EQ(first.review_overdue_count(), 1);
+  EXPECT_EQ(first.attestation_overdue_count(), 4) << "none has been attested";
+  EXPECT_THAT(first.assets_without_owner(), ::testing::ElementsAre("assets/a", "assets/c"));
+  ASSERT_FALSE(first.next_page_token().empty());
+  request.set_page_token(first.next_page_token());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AssetCoverage second, Coverage(request));
+  EXPECT_THAT(second.assets_without_owner(), ::testing::ElementsAre("assets/d"));
+  EXPECT_TRUE(second.next_page_token().empty());
+  EXPECT_EQ(second.without_owner_count(), 3) << "the counts are of the whole register";
+}
+
+TEST_F(AssetRegistryTest, CoverageNeedsReadOrganisationWideAndTheRefusalIsAudited) {
+  EXPECT_THAT(Coverage({}, "principals/iao"), StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_EQ(Events().size(), 1u);
+  EXPECT_EQ(Events()[0].resource(), "assets");
+}
+
+TEST_F(AssetRegistryTest, CoverageRefusesAForeignPageTokenAndANegativePageSize) {
+  v1::GetAssetCoverageRequest request;
+  request.set_page_size(-1);
+  EXPECT_THAT(Coverage(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("page_size")));
+  for (const char* id : {"a", "b"}) ASSERT_TRUE(Create(id).ok());
+  v1::ListAssetsRequest list;
+  list.set_page_size(1);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse listed, List(list));
+  request.set_page_size(1);
+  request.set_page_token(listed.next_page_token());
+  EXPECT_THAT(Coverage(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("page_token")));
 }
 
 TEST_F(AssetRegistryTest, ListNeedsReadOrganisationWide) {

@@ -1,6 +1,8 @@
 #ifndef ISMS_TESTS_ASSET_ASSET_TEST_UTIL_H_
 #define ISMS_TESTS_ASSET_ASSET_TEST_UTIL_H_
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -12,6 +14,7 @@
 #include "common/authz/permission_client.h"
 #include "common/time/proto_time.h"
 #include "isms/asset/v1/asset_service.pb.h"
+#include "services/asset/owner_directory.h"
 
 namespace isms::asset {
 
@@ -57,6 +60,70 @@ class FakePermissionClient final : public PermissionClient {
   std::set<std::tuple<std::string, std::string, std::string>> grants_ ABSL_GUARDED_BY(mu_);
   bool unavailable_ ABSL_GUARDED_BY(mu_) = false;
   int checks_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// An OwnerDirectory that answers at once from a table, as the role service
+// would from its IAO assignments. Unavailable answers everything with
+// UNAVAILABLE, as an unreachable role service.
+class FakeOwnerDirectory final : public OwnerDirectory {
+ public:
+  void SetOwner(const std::string& asset, const std::string& principal,
+                v1::OwnerVia via = v1::OWNER_VIA_APPOINTMENT) {
+    v1::AssetOwner owner;
+    owner.set_principal(principal);
+    owner.set_via(via);
+    owner.set_source("assignments/fake");
+    owner.set_explanation(
+        absl::StrCat(principal, " via assignments/fake (roles/iao for ", asset, ")"));
+    absl::MutexLock lock(&mu_);
+    owners_[asset] = owner;
+  }
+  void RemoveOwner(const std::string& asset) {
+    absl::MutexLock lock(&mu_);
+    owners_.erase(asset);
+  }
+  void SetUnavailable(bool unavailable) {
+    absl::MutexLock lock(&mu_);
+    unavailable_ = unavailable;
+  }
+  int reads() const {
+    absl::MutexLock lock(&mu_);
+    return reads_;
+  }
+
+  void OwnerOf(absl::string_view asset, Answer<std::optional<v1::AssetOwner>> answer) override {
+    absl::StatusOr<std::optional<v1::AssetOwner>> result;
+    {
+      absl::MutexLock lock(&mu_);
+      ++reads_;
+      if (unavailable_) {
+        result = absl::UnavailableError("role service unreachable (fake)");
+      } else {
+        auto it = owners_.find(std::string(asset));
+        result = it == owners_.end() ? std::optional<v1::AssetOwner>() : it->second;
+      }
+    }
+    answer(std::move(result));
+  }
+  void AllOwners(Answer<OwnerMap> answer) override {
+    absl::StatusOr<OwnerMap> result;
+    {
+      absl::MutexLock lock(&mu_);
+      ++reads_;
+      if (unavailable_) {
+        result = absl::UnavailableError("role service unreachable (fake)");
+      } else {
+        result = owners_;
+      }
+    }
+    answer(std::move(result));
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  OwnerMap owners_ ABSL_GUARDED_BY(mu_);
+  bool unavailable_ ABSL_GUARDED_BY(mu_) = false;
+  int reads_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // A valid asset to create, with review_time `review`.

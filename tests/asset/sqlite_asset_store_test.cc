@@ -153,6 +153,24 @@ TEST_F(SqliteAssetStoreTest, AttestationOverdueCountsMissingAndYearOldAttestatio
   EXPECT_THAT(Names(filter), ElementsAre("assets/never", "assets/stale"));
 }
 
+TEST_F(SqliteAssetStoreTest, ListNamesAndCountApplyTheSameFiltersAsList) {
+  for (const char* id : {"a", "b", "c"}) ASSERT_THAT(Create(Named(id)), IsOk());
+  ASSERT_THAT(Create(Named("old", kNow - absl::Hours(1))), IsOk());
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<std::string> all, store_->ListNames(Now(), "", 100));
+  EXPECT_THAT(all, ElementsAre("assets/a", "assets/b", "assets/c", "assets/old"));
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<std::string> after,
+                            store_->ListNames(Now(), "assets/a", 2));
+  EXPECT_THAT(after, ElementsAre("assets/b", "assets/c"));
+  AssetFilter overdue = Now();
+  overdue.review_overdue = true;
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<std::string> late, store_->ListNames(overdue, "", 100));
+  EXPECT_THAT(late, ElementsAre("assets/old"));
+  ISMS_ASSERT_OK_AND_ASSIGN(int64_t count, store_->Count(Now()));
+  EXPECT_EQ(count, 4);
+  ISMS_ASSERT_OK_AND_ASSIGN(int64_t overdue_count, store_->Count(overdue));
+  EXPECT_EQ(overdue_count, 1);
+}
+
 TEST_F(SqliteAssetStoreTest, ARecordAlteredOnDiskIsDataLoss) {
   ASSERT_THAT(Create(Named("hr-db")), IsOk());
   ASSERT_THAT(db_->Exec("UPDATE assets SET resource = x'0a0d6173736574732f68722d6462'"), IsOk());

@@ -40,7 +40,7 @@ class AssetServiceTest : public AuditSuite {
     // is the ISM (isms.assets.manage, isms.assets.read, isms.audit.read),
     // appointed last because it ends the bootstrap admin's powers.
     for (const char* id : {"keeper", "iao", "nobody"}) ASSERT_NO_FATAL_FAILURE(AddPerson(id));
-    ASSERT_NO_FATAL_FAILURE(Appoint("roles/iao", "principals/iao", "assets/hr-db"));
+    ASSERT_NO_FATAL_FAILURE(Appoint("roles/iao", "principals/iao", "assets/hr-db", &iao_));
     ASSERT_NO_FATAL_FAILURE(Appoint("roles/ism", "principals/keeper", ""));
     ASSERT_NO_FATAL_FAILURE(StartAsset());
   }
@@ -57,7 +57,8 @@ class AssetServiceTest : public AuditSuite {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
-  void Appoint(const std::string& role, const std::string& principal, const std::string& scope) {
+  void Appoint(const std::string& role, const std::string& principal, const std::string& scope,
+               std::string* name = nullptr) {
     grpc::ClientContext context;
     Prepare(context, kRootToken);
     role::v1::CreateAssignmentRequest request;
@@ -67,7 +68,41 @@ class AssetServiceTest : public AuditSuite {
     role::v1::Assignment assignment;
     grpc::Status status = role_->CreateAssignment(&context, request, &assignment);
     ASSERT_TRUE(status.ok()) << status.error_message();
+    if (name != nullptr) *name = assignment.name();
   }
+
+  // As principals/keeper, the ISM: the bootstrap admin's powers ended when
+  // the ISM was appointed.
+  void Revoke(const std::string& assignment) {
+    grpc::ClientContext context;
+    Prepare(context, kKeeperToken);
+    role::v1::RevokeAssignmentRequest request;
+    request.set_name(assignment);
+    request.set_reason("moved to another team");
+    role::v1::Assignment revoked;
+    grpc::Status status = role_->RevokeAssignment(&context, request, &revoked);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  grpc::Status List(const std::string& token, asset::v1::ListAssetsRequest request,
+                    std::vector<std::string>* names) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    asset::v1::ListAssetsResponse response;
+    grpc::Status status = asset_->ListAssets(&context, request, &response);
+    names->clear();
+    for (const Asset& asset : response.assets()) names->push_back(asset.name());
+    return status;
+  }
+
+  grpc::Status Coverage(const std::string& token, asset::v1::AssetCoverage* coverage) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    return asset_->GetAssetCoverage(&context, asset::v1::GetAssetCoverageRequest(), coverage);
+  }
+
+  // The assignment that makes principals/iao the IAO of assets/hr-db.
+  std::string iao_;
 
   static Asset NewAsset() {
     Asset asset;
@@ -421,6 +456,89 @@ TEST_F(AssetServiceTest, ListPagesWithTheRealRoleServiceDeciding) {
   asset::v1::ListAssetsResponse response;
   EXPECT_THAT(asset_->ListAssets(&context, asset::v1::ListAssetsRequest(), &response),
               GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+}
+
+TEST_F(AssetServiceTest, ReadingAnAssetShowsTheOwnerTheRoleServiceNamesAndHowTheyHoldIt) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_FALSE(created.has_owner()) << "a create returns what was stored; no owner is stored";
+  for (const char* token : {kKeeperToken, kIaoToken}) {
+    Asset asset;
+    ASSERT_THAT(Get(token, "assets/hr-db", &asset), GrpcCodeIs(grpc::StatusCode::OK));
+    EXPECT_EQ(asset.owner().principal(), "principals/iao");
+    EXPECT_EQ(asset.owner().via(), asset::v1::OWNER_VIA_APPOINTMENT);
+    EXPECT_EQ(asset.owner().source(), iao_);
+    EXPECT_THAT(asset.owner().explanation(), HasSubstr("roles/iao for assets/hr-db"));
+  }
+  asset::v1::ListAssetsRequest request;
+  request.set_owner("principals/iao");
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(names, std::vector<std::string>{"assets/hr-db"});
+}
+
+TEST_F(AssetServiceTest, AnAssetWithoutAnIaoIsListedByNoOwnerAndInTheCoverageView) {
+  for (const char* id : {"hr-db", "orphan"}) {
+    Asset created;
+    ASSERT_THAT(Create(kKeeperToken, id, &created), GrpcCodeIs(grpc::StatusCode::OK));
+  }
+  Asset orphan;
+  ASSERT_THAT(Get(kKeeperToken, "assets/orphan", &orphan), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_FALSE(orphan.has_owner());
+  asset::v1::ListAssetsRequest request;
+  request.set_no_owner(true);
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(names, std::vector<std::string>{"assets/orphan"});
+  asset::v1::AssetCoverage coverage;
+  ASSERT_THAT(Coverage(kKeeperToken, &coverage), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(coverage.asset_count(), 2);
+  EXPECT_EQ(coverage.without_owner_count(), 1);
+  EXPECT_THAT(coverage.assets_without_owner(), ::testing::ElementsAre("assets/orphan"));
+
+  // The coverage view is for readers of the whole register: the IAO of one
+  // asset is refused, and the refusal is audited.
+  EXPECT_THAT(Coverage(kIaoToken, &coverage), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  WaitForDelivery();
+  const auto events = AssetEventsWhen([](const auto& events) {
+    for (const auto& event : events) {
+      if (event.method() == "/isms.asset.v1.AssetService/GetAssetCoverage") return true;
+    }
+    return false;
+  });
+  EXPECT_THAT(events,
+              Contains(::testing::Property(&audit::v1::AuditEvent::method,
+                                           "/isms.asset.v1.AssetService/GetAssetCoverage")));
+}
+
+TEST_F(AssetServiceTest, OnceTheIaoIsRevokedInTheRoleServiceTheAssetHasNoOwner) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  ASSERT_NO_FATAL_FAILURE(Revoke(iao_));
+  Asset asset;
+  ASSERT_THAT(Get(kKeeperToken, "assets/hr-db", &asset), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_FALSE(asset.has_owner()) << "no stale copy of the owner";
+  asset::v1::ListAssetsRequest request;
+  request.set_no_owner(true);
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(names, std::vector<std::string>{"assets/hr-db"});
+  // And the revoked IAO's next change is refused.
+  Asset ignored;
+  EXPECT_THAT(UpdateTitle(kIaoToken, "Changed", created.etag(), &ignored),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+}
+
+TEST_F(AssetServiceTest, WithTheRoleServiceStoppedOwnerReadsAreUnavailableNeverAGuess) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  StopRole();
+  asset::v1::ListAssetsRequest request;
+  request.set_no_owner(true);
+  std::vector<std::string> names;
+  EXPECT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::UNAVAILABLE));
+  asset::v1::AssetCoverage coverage;
+  EXPECT_THAT(Coverage(kKeeperToken, &coverage), GrpcCodeIs(grpc::StatusCode::UNAVAILABLE));
 }
 
 }  // namespace

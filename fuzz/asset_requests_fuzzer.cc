@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t kind = data[0];
   ++data;
   --size;
-  switch (kind % 5) {
+  switch (kind % 8) {
     case 0: {
       v1::CreateAssetRequest request;
       if (Parse(data, size, &request)) {
@@ -106,6 +106,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (status.ok()) {
           ExpectValidationCode(isms::DecodePageToken(request.page_token(), "coverage").status());
         }
+      }
+      break;
+    }
+    case 5: {
+      v1::CreateAccessRecordRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateCreateAccessRecordRequest(request, kNow));
+      }
+      break;
+    }
+    case 6: {
+      v1::RevokeAccessRecordRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateRevokeAccessRecordRequest(request));
+        std::string asset;
+        ExpectValidationCode(isms::asset::ValidateAccessRecordName("name", request.name(), &asset));
+      }
+      break;
+    }
+    case 7: {
+      v1::ListAccessRecordsRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateListAccessRecordsRequest(request));
       }
       break;
     }

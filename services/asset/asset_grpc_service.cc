@@ -12,8 +12,6 @@ namespace {
 
 #define ISMS_ASSET_METHOD(Name) "/isms.asset.v1.AssetService/" #Name
 
-constexpr char kAccessStep[] =
-    "access records are not built yet; issue 10 adds them in its \"Access records\" step";
 constexpr char kTransferStep[] =
     "transfers are not built yet; issue 10 adds them in its \"Transfers\" step";
 constexpr char kAttestationStep[] =
@@ -127,28 +125,32 @@ grpc::ServerUnaryReactor* AssetGrpcService::GetAuditDelivery(
                request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::CreateAccessRecord(grpc::CallbackServerContext* context,
-                                                               const v1::CreateAccessRecordRequest*,
-                                                               v1::AccessRecord*) {
-  return NotYet(context, ISMS_ASSET_METHOD(CreateAccessRecord), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::CreateAccessRecord(
+    grpc::CallbackServerContext* context, const v1::CreateAccessRecordRequest* request,
+    v1::AccessRecord* response) {
+  return Serve(context, ISMS_ASSET_METHOD(CreateAccessRecord), &AssetRegistry::CreateAccessRecord,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::GetAccessRecord(grpc::CallbackServerContext* context,
-                                                            const v1::GetAccessRecordRequest*,
-                                                            v1::AccessRecord*) {
-  return NotYet(context, ISMS_ASSET_METHOD(GetAccessRecord), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::GetAccessRecord(
+    grpc::CallbackServerContext* context, const v1::GetAccessRecordRequest* request,
+    v1::AccessRecord* response) {
+  return Serve(context, ISMS_ASSET_METHOD(GetAccessRecord), &AssetRegistry::GetAccessRecord,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::ListAccessRecords(grpc::CallbackServerContext* context,
-                                                              const v1::ListAccessRecordsRequest*,
-                                                              v1::ListAccessRecordsResponse*) {
-  return NotYet(context, ISMS_ASSET_METHOD(ListAccessRecords), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::ListAccessRecords(
+    grpc::CallbackServerContext* context, const v1::ListAccessRecordsRequest* request,
+    v1::ListAccessRecordsResponse* response) {
+  return Serve(context, ISMS_ASSET_METHOD(ListAccessRecords), &AssetRegistry::ListAccessRecords,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::RevokeAccessRecord(grpc::CallbackServerContext* context,
-                                                               const v1::RevokeAccessRecordRequest*,
-                                                               v1::AccessRecord*) {
-  return NotYet(context, ISMS_ASSET_METHOD(RevokeAccessRecord), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::RevokeAccessRecord(
+    grpc::CallbackServerContext* context, const v1::RevokeAccessRecordRequest* request,
+    v1::AccessRecord* response) {
+  return Serve(context, ISMS_ASSET_METHOD(RevokeAccessRecord), &AssetRegistry::RevokeAccessRecord,
+               request, response);
 }
 
 grpc::ServerUnaryReactor* AssetGrpcService::CreateTransfer(grpc::CallbackServerContext* context,

@@ -41,6 +41,18 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
   grpc::ServerUnaryReactor* DeleteAsset(grpc::CallbackServerContext* context,
                                         const v1::DeleteAssetRequest* request,
                                         google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* CreateAccessRecord(grpc::CallbackServerContext* context,
+                                               const v1::CreateAccessRecordRequest* request,
+                                               v1::AccessRecord* response) override;
+  grpc::ServerUnaryReactor* GetAccessRecord(grpc::CallbackServerContext* context,
+                                            const v1::GetAccessRecordRequest* request,
+                                            v1::AccessRecord* response) override;
+  grpc::ServerUnaryReactor* ListAccessRecords(grpc::CallbackServerContext* context,
+                                              const v1::ListAccessRecordsRequest* request,
+                                              v1::ListAccessRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeAccessRecord(grpc::CallbackServerContext* context,
+                                               const v1::RevokeAccessRecordRequest* request,
+                                               v1::AccessRecord* response) override;
   grpc::ServerUnaryReactor* GetAssetCoverage(grpc::CallbackServerContext* context,
                                              const v1::GetAssetCoverageRequest* request,
                                              v1::AssetCoverage* response) override;
@@ -49,18 +61,6 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
                                              isms::audit::v1::DeliveryStatus* response) override;
 
   // Not built yet: UNIMPLEMENTED, after authentication.
-  grpc::ServerUnaryReactor* CreateAccessRecord(grpc::CallbackServerContext* context,
-                                               const v1::CreateAccessRecordRequest*,
-                                               v1::AccessRecord*) override;
-  grpc::ServerUnaryReactor* GetAccessRecord(grpc::CallbackServerContext* context,
-                                            const v1::GetAccessRecordRequest*,
-                                            v1::AccessRecord*) override;
-  grpc::ServerUnaryReactor* ListAccessRecords(grpc::CallbackServerContext* context,
-                                              const v1::ListAccessRecordsRequest*,
-                                              v1::ListAccessRecordsResponse*) override;
-  grpc::ServerUnaryReactor* RevokeAccessRecord(grpc::CallbackServerContext* context,
-                                               const v1::RevokeAccessRecordRequest*,
-                                               v1::AccessRecord*) override;
   grpc::ServerUnaryReactor* CreateTransfer(grpc::CallbackServerContext* context,
                                            const v1::CreateTransferRequest*,
                                            v1::Transfer*) override;

@@ -2,10 +2,12 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/api/etag.h"
 #include "common/api/field_mask.h"
 #include "common/api/page_token.h"
@@ -67,6 +69,29 @@ absl::StatusOr<std::optional<Asset>> GetListed(AssetStore& store, const std::str
         absl::StrCat("assets record ", name, ": its filter columns disagree with the record"));
   }
   return asset;
+}
+
+// In force at `now`: started, not ended, not revoked.
+bool InForce(const v1::AccessRecord& record, absl::Time now) {
+  return !record.has_revoke_time() && FromProto(record.start_time()) <= now &&
+         now < FromProto(record.end_time());
+}
+
+// Not revoked and not ended: in force, or yet to start. Such records keep an
+// asset from being deleted.
+bool Outstanding(const v1::AccessRecord& record, absl::Time now) {
+  return !record.has_revoke_time() && now < FromProto(record.end_time());
+}
+
+// Fills the output-only fields computed at read time.
+v1::AccessRecord Decorated(v1::AccessRecord record, absl::Time now, bool principal_left) {
+  record.set_active(InForce(record, now));
+  record.set_to_be_removed(record.active() && principal_left);
+  return record;
+}
+
+absl::Status AccessNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat(name, " not found"));
 }
 
 bool SameContent(const Asset& a, const Asset& b) {
@@ -196,7 +221,8 @@ absl::Status AssetRegistry::Mutate(const CallInfo& call, const std::string& reso
     return decided;
   }
   AssetChanges& changes = mutation.changes;
-  if (changes.created.empty() && changes.updated.empty() && changes.deleted.empty()) {
+  if (changes.created.empty() && changes.updated.empty() && changes.deleted.empty() &&
+      changes.access_created.empty() && changes.access_updated.empty()) {
     return absl::OkStatus();  // Nothing changed: nothing to record.
   }
   changes.events.push_back(MakeEvent(call, resource, mutation, absl::OkStatus()));
@@ -450,22 +476,214 @@ void AssetRegistry::DeleteAsset(const CallInfo& call, const v1::DeleteAssetReque
                                 Done<google::protobuf::Empty> done) {
   absl::Status valid = ValidateResourceName("name", request.name(), "assets");
   if (!valid.ok()) return done(valid);
-  Authorize(call, kManageAssets, request.name(), request.name(), request, true,
+  Authorize(
+      call, kManageAssets, request.name(), request.name(), request, true,
+      [this, &call, &request,
+       done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+        if (!grant.ok()) return done(grant.status());
+        const std::string& name = request.name();
+        absl::Status deleted = Mutate(call, name, kManageAssets, *grant, [&](Mutation& m) {
+          ISMS_ASSIGN_OR_RETURN(std::optional<Asset> current, store_.Get(name));
+          if (!current.has_value()) return AssetNotFound(name);
+          ISMS_RETURN_IF_ERROR(CheckEtag(name, request.etag(), current->etag()));
+          // Access still recorded must be revoked (or run out) first:
+          // deleting the asset must not silently end it.
+          ISMS_ASSIGN_OR_RETURN(std::vector<v1::AccessRecord> records,
+                                store_.ListAccessRecords(name, "", "", kMaxPageSize));
+          std::vector<std::string> outstanding;
+          for (const v1::AccessRecord& record : records) {
+            if (Outstanding(record, clock_.Now())) outstanding.push_back(record.name());
+          }
+          if (!outstanding.empty()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                name, " has access recorded; revoke it first: ", absl::StrJoin(outstanding, ", "),
+                records.size() == static_cast<size_t>(kMaxPageSize) ? " and maybe more" : ""));
+          }
+          m.field_changes = DiffFields(*current, Asset());
+          m.changes.deleted.push_back(name);
+          m.description = absl::StrCat("deleted ", name);
+          return absl::OkStatus();
+        });
+        if (!deleted.ok()) return done(deleted);
+        done(google::protobuf::Empty());
+      });
+}
+
+void AssetRegistry::CreateAccessRecord(const CallInfo& call,
+                                       const v1::CreateAccessRecordRequest& request,
+                                       Done<v1::AccessRecord> done) {
+  absl::Status valid = ValidateCreateAccessRecordRequest(request, clock_.Now());
+  if (!valid.ok()) return done(valid);
+  const std::string& parent = request.parent();
+  Authorize(call, kManageAccess, parent, parent, request, true,
+            [this, &call, &request, &parent,
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) mutable {
+              if (!grant.ok()) return done(grant.status());
+              const std::string& principal = request.access_record().principal();
+              owners_.StandingOf(principal, [this, &call, &request, &parent, &principal,
+                                             grant = *std::move(grant), done = std::move(done)](
+                                                absl::StatusOr<OwnerDirectory::Standing> standing) {
+                if (!standing.ok()) return done(standing.status());
+                v1::AccessRecord record;
+                const std::string name = absl::StrCat(parent, "/accessRecords/", NewId());
+                absl::Status created = Mutate(call, name, kManageAccess, grant, [&](Mutation& m) {
+                  m.field_changes = DiffFields(v1::AccessRecord(), request.access_record());
+                  // Holding the permission does not let anyone raise themselves.
+                  if (principal == call.caller.principal) {
+                    return absl::PermissionDeniedError(absl::StrCat(
+                        call.caller.principal, " may not record access to ", parent,
+                        " for themselves; another holder of ", kManageAccess, " must"));
+                  }
+                  ISMS_ASSIGN_OR_RETURN(std::optional<Asset> asset, store_.Get(parent));
+                  if (!asset.has_value()) return AssetNotFound(parent);
+                  if (*standing == OwnerDirectory::Standing::kUnknown) {
+                    return absl::FailedPreconditionError(absl::StrCat(
+                        "access_record.principal: ", principal, " is not in the role register"));
+                  }
+                  if (*standing == OwnerDirectory::Standing::kLeft) {
+                    return absl::FailedPreconditionError(absl::StrCat(
+                        "access_record.principal: ", principal, " has left the organisation"));
+                  }
+                  const absl::Time now = clock_.Now();
+                  record.set_name(name);
+                  record.set_principal(principal);
+                  record.set_level(request.access_record().level());
+                  record.set_justification(request.access_record().justification());
+                  *record.mutable_start_time() = request.access_record().has_start_time()
+                                                     ? request.access_record().start_time()
+                                                     : ToProto(now);
+                  *record.mutable_end_time() = request.access_record().end_time();
+                  record.set_granted_by(call.caller.principal);
+                  record.set_grant_explanation(grant.explanation);
+                  *record.mutable_create_time() = ToProto(now);
+                  SetEtag(record);
+                  m.field_changes = DiffFields(v1::AccessRecord(), record);
+                  m.changes.access_created.push_back(record);
+                  m.description = absl::StrCat("recorded ", v1::AccessLevel_Name(record.level()),
+                                               " access to ", parent, " for ", principal);
+                  return absl::OkStatus();
+                });
+                if (!created.ok()) return done(created);
+                done(Decorated(std::move(record), clock_.Now(), false));
+              });
+            });
+}
+
+void AssetRegistry::GetAccessRecord(const CallInfo& call, const v1::GetAccessRecordRequest& request,
+                                    Done<v1::AccessRecord> done) {
+  std::string asset;
+  absl::Status valid = ValidateAccessRecordName("name", request.name(), &asset);
+  if (!valid.ok()) return done(valid);
+  Authorize(call, kReadAssets, asset, asset, request, false,
+            [this, &request,
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) mutable {
+              if (!grant.ok()) return done(grant.status());
+              absl::StatusOr<std::optional<v1::AccessRecord>> found =
+                  store_.GetAccessRecord(request.name());
+              if (!found.ok()) return done(found.status());
+              if (!found->has_value()) return done(AccessNotFound(request.name()));
+              v1::AccessRecord record = **std::move(found);
+              const std::string principal = record.principal();
+              owners_.StandingOf(principal,
+                                 [this, record = std::move(record), done = std::move(done)](
+                                     absl::StatusOr<OwnerDirectory::Standing> standing) mutable {
+                                   if (!standing.ok()) return done(standing.status());
+                                   done(Decorated(std::move(record), clock_.Now(),
+                                                  *standing == OwnerDirectory::Standing::kLeft));
+                                 });
+            });
+}
+
+void AssetRegistry::ListAccessRecords(const CallInfo& call,
+                                      const v1::ListAccessRecordsRequest& request,
+                                      Done<v1::ListAccessRecordsResponse> done) {
+  absl::Status valid = ValidateListAccessRecordsRequest(request);
+  if (!valid.ok()) return done(valid);
+  const std::string fingerprint = absl::StrCat(
+      "access|", request.parent(), "|", request.principal(), "|", request.show_inactive() ? 1 : 0);
+  absl::StatusOr<std::string> after = DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) return done(after.status());
+  const int page_size = *EffectivePageSize(request.page_size());
+  const bool every_asset = request.parent() == "assets/-";
+  // Across assets is a read of the whole register.
+  const std::string resource = every_asset ? "" : request.parent();
+  Authorize(
+      call, kReadAssets, resource, "assets", request, false,
+      [this, &request, fingerprint, after = *std::move(after), page_size, every_asset,
+       done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) mutable {
+        if (!grant.ok()) return done(grant.status());
+        owners_.LeftPrincipals(
+            [this, &request, fingerprint, after, page_size, every_asset,
+             done = std::move(done)](absl::StatusOr<std::set<std::string>> left) mutable {
+              if (!left.ok()) return done(left.status());
+              const absl::Time now = clock_.Now();
+              v1::ListAccessRecordsResponse response;
+              std::string cursor = after;
+              // Reads batches until a page is full; inactive records are
+              // skipped unless asked for.
+              while (true) {
+                absl::StatusOr<std::vector<v1::AccessRecord>> batch = store_.ListAccessRecords(
+                    every_asset ? "" : request.parent(), request.principal(), cursor, kMaxPageSize);
+                if (!batch.ok()) return done(batch.status());
+                for (v1::AccessRecord& record : *batch) {
+                  cursor = record.name();
+                  const bool principal_left = left->count(record.principal()) > 0;
+                  v1::AccessRecord shown = Decorated(std::move(record), now, principal_left);
+                  if (!request.show_inactive() && !shown.active() && !Outstanding(shown, now)) {
+                    continue;
+                  }
+                  if (response.access_records_size() == page_size) {
+                    response.set_next_page_token(EncodePageToken(
+                        response.access_records(page_size - 1).name(), fingerprint));
+                    return done(std::move(response));
+                  }
+                  *response.add_access_records() = std::move(shown);
+                }
+                if (static_cast<int>(batch->size()) < kMaxPageSize) break;
+              }
+              done(std::move(response));
+            });
+      });
+}
+
+void AssetRegistry::RevokeAccessRecord(const CallInfo& call,
+                                       const v1::RevokeAccessRecordRequest& request,
+                                       Done<v1::AccessRecord> done) {
+  std::string asset;
+  absl::Status valid = ValidateRevokeAccessRecordRequest(request);
+  if (valid.ok()) valid = ValidateAccessRecordName("name", request.name(), &asset);
+  if (!valid.ok()) return done(valid);
+  Authorize(call, kManageAccess, asset, asset, request, true,
             [this, &call, &request,
-             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) mutable {
               if (!grant.ok()) return done(grant.status());
               const std::string& name = request.name();
-              absl::Status deleted = Mutate(call, name, kManageAssets, *grant, [&](Mutation& m) {
-                ISMS_ASSIGN_OR_RETURN(std::optional<Asset> current, store_.Get(name));
-                if (!current.has_value()) return AssetNotFound(name);
+              v1::AccessRecord revoked;
+              absl::Status changed = Mutate(call, name, kManageAccess, *grant, [&](Mutation& m) {
+                m.attributes["reason"] = request.reason();
+                ISMS_ASSIGN_OR_RETURN(std::optional<v1::AccessRecord> current,
+                                      store_.GetAccessRecord(name));
+                if (!current.has_value()) return AccessNotFound(name);
                 ISMS_RETURN_IF_ERROR(CheckEtag(name, request.etag(), current->etag()));
-                m.field_changes = DiffFields(*current, Asset());
-                m.changes.deleted.push_back(name);
-                m.description = absl::StrCat("deleted ", name);
+                const absl::Time now = clock_.Now();
+                if (current->has_revoke_time()) {
+                  return absl::FailedPreconditionError(absl::StrCat(name, " is already revoked"));
+                }
+                if (FromProto(current->end_time()) <= now) {
+                  return absl::FailedPreconditionError(absl::StrCat(name, " has already ended"));
+                }
+                revoked = *current;
+                *revoked.mutable_revoke_time() = ToProto(now);
+                revoked.set_revoked_by(call.caller.principal);
+                revoked.set_revoke_reason(request.reason());
+                SetEtag(revoked);
+                m.field_changes = DiffFields(*current, revoked);
+                m.changes.access_updated.push_back(revoked);
+                m.description = absl::StrCat("revoked ", name, " (", current->principal(), ")");
                 return absl::OkStatus();
               });
-              if (!deleted.ok()) return done(deleted);
-              done(google::protobuf::Empty());
+              if (!changed.ok()) return done(changed);
+              done(Decorated(std::move(revoked), clock_.Now(), false));
             });
 }
 

@@ -32,6 +32,7 @@ inline constexpr char kReadAssets[] = "isms.assets.read";
 inline constexpr char kManageAssets[] = "isms.assets.manage";
 inline constexpr char kUpdateAssets[] = "isms.assets.update";
 inline constexpr char kReadAudit[] = "isms.audit.read";
+inline constexpr char kManageAccess[] = "isms.assets.access.manage";
 
 // The asset register's logic: validates each request, asks the role service
 // (PermissionClient) whether the caller's principal may make it, and commits
@@ -93,6 +94,24 @@ class AssetRegistry : public RefusalRecorder {
   // Needs isms.assets.manage (checked on the asset's name).
   void DeleteAsset(const CallInfo& call, const v1::DeleteAssetRequest& request,
                    Done<google::protobuf::Empty> done);
+  // Needs isms.assets.access.manage on the asset (its IAO or their delegate,
+  // as the role service says), whose explanation is kept in the record and
+  // its audit event. Nobody records access for themselves; the principal
+  // must be in the role register and not have left (FAILED_PRECONDITION).
+  void CreateAccessRecord(const CallInfo& call, const v1::CreateAccessRecordRequest& request,
+                          Done<v1::AccessRecord> done);
+  // Needs isms.assets.read on the asset.
+  void GetAccessRecord(const CallInfo& call, const v1::GetAccessRecordRequest& request,
+                       Done<v1::AccessRecord> done);
+  // By asset: isms.assets.read on it. By principal (parent "assets/-"):
+  // isms.assets.read organisation-wide. Reads who has left from the role
+  // service once per call (to_be_removed).
+  void ListAccessRecords(const CallInfo& call, const v1::ListAccessRecordsRequest& request,
+                         Done<v1::ListAccessRecordsResponse> done);
+  // Needs isms.assets.access.manage on the asset. A record already revoked
+  // or ended is FAILED_PRECONDITION.
+  void RevokeAccessRecord(const CallInfo& call, const v1::RevokeAccessRecordRequest& request,
+                          Done<v1::AccessRecord> done);
   // Needs isms.assets.read organisation-wide. Counts, and a page of the
   // assets with no IAO in force: one paged read of the IAO assignments and
   // one walk of the register's names per call.

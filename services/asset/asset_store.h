@@ -39,8 +39,13 @@ struct AssetChanges {
   std::vector<isms::asset::v1::Asset> created;
   // Replaced; NotFound if the name is not stored.
   std::vector<isms::asset::v1::Asset> updated;
-  // Removed; NotFound if the name is not stored.
+  // Removed, with every access record of theirs; NotFound if the name is
+  // not stored.
   std::vector<std::string> deleted;
+  // Access records ("assets/{a}/accessRecords/{id}") inserted (AlreadyExists
+  // if taken) and replaced (NotFound if not stored).
+  std::vector<isms::asset::v1::AccessRecord> access_created;
+  std::vector<isms::asset::v1::AccessRecord> access_updated;
   // Written to the outbox with the changes.
   std::vector<isms::audit::v1::AuditEvent> events;
 };
@@ -70,6 +75,17 @@ class AssetStore : public OutboxSource {
 
   // How many assets pass `filter`.
   virtual absl::StatusOr<int64_t> Count(const AssetFilter& filter) = 0;
+
+  // The access record named `name`, or nullopt.
+  virtual absl::StatusOr<std::optional<isms::asset::v1::AccessRecord>> GetAccessRecord(
+      absl::string_view name) = 0;
+
+  // Up to `limit` access records of asset `asset` ("assets/{id}"; "" for
+  // every asset) and principal `principal` ("" for every principal), with
+  // names after `after`, in name order. Records are returned as stored:
+  // ended and revoked ones included, active and to_be_removed unset.
+  virtual absl::StatusOr<std::vector<isms::asset::v1::AccessRecord>> ListAccessRecords(
+      absl::string_view asset, absl::string_view principal, absl::string_view after, int limit) = 0;
 
   // Writes all of `changes` in one durable transaction: when this returns OK
   // they survive a crash; otherwise none of them was made.

@@ -111,6 +111,82 @@ void RoleOwnerDirectory::OwnerOf(absl::string_view asset,
 
 void RoleOwnerDirectory::AllOwners(Answer<OwnerMap> answer) { Fetch("", std::move(answer)); }
 
+void RoleOwnerDirectory::StandingOf(absl::string_view principal, Answer<Standing> answer) {
+  struct Call {
+    grpc::ClientContext context;
+    role::v1::GetPrincipalRequest request;
+    role::v1::Principal response;
+    Answer<Standing> answer;
+  };
+  auto* call = new Call;
+  call->request.set_name(std::string(principal));
+  call->answer = std::move(answer);
+  role_service_->Prepare(call->context, timeout_);
+  stub_->stub->async()->GetPrincipal(
+      &call->context, &call->request, &call->response, [call](grpc::Status status) {
+        std::unique_ptr<Call> owned(call);
+        if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+          return owned->answer(Standing::kUnknown);
+        }
+        if (!status.ok()) {
+          return owned->answer(absl::UnavailableError(
+              absl::StrCat("cannot read ", owned->request.name(),
+                           " from the role service: ", status.error_message())));
+        }
+        owned->answer(owned->response.state() == role::v1::PRINCIPAL_STATE_LEFT
+                          ? Standing::kLeft
+                          : Standing::kActive);
+      });
+}
+
+void RoleOwnerDirectory::LeftPrincipals(Answer<std::set<std::string>> answer) {
+  // As Fetch: each page's call is made from the previous one's callback.
+  struct Paging {
+    RoleOwnerDirectory* self;
+    role::v1::ListPrincipalsRequest request;
+    std::set<std::string> left;
+    int pages = 0;
+    Answer<std::set<std::string>> answer;
+    std::unique_ptr<grpc::ClientContext> context;
+    role::v1::ListPrincipalsResponse response;
+
+    void Next(Paging* paging) {
+      context = std::make_unique<grpc::ClientContext>();
+      response.Clear();
+      self->role_service_->Prepare(*context, self->timeout_);
+      self->stub_->stub->async()->ListPrincipals(
+          context.get(), &request, &response, [paging](grpc::Status status) {
+            std::unique_ptr<Paging> owned(paging);
+            if (!status.ok()) {
+              return owned->answer(absl::UnavailableError(absl::StrCat(
+                  "cannot read who has left from the role service: ", status.error_message())));
+            }
+            for (const role::v1::Principal& principal : owned->response.principals()) {
+              if (principal.state() == role::v1::PRINCIPAL_STATE_LEFT) {
+                owned->left.insert(principal.name());
+              }
+            }
+            if (owned->response.next_page_token().empty()) {
+              return owned->answer(std::move(owned->left));
+            }
+            if (++owned->pages >= kMaxPages) {
+              return owned->answer(
+                  absl::UnavailableError("the role service's list of principals does not end"));
+            }
+            owned->request.set_page_token(owned->response.next_page_token());
+            Paging* next = owned.release();
+            next->Next(next);
+          });
+    }
+  };
+  auto* paging = new Paging;
+  paging->self = this;
+  paging->request.set_show_left(true);
+  paging->request.set_page_size(kPageSize);
+  paging->answer = std::move(answer);
+  paging->Next(paging);
+}
+
 absl::StatusOr<std::unique_ptr<OwnerDirectory>> OwnerDirectoryFromFlags(const Clock& clock) {
   PeerConfig role;
   role.address = absl::GetFlag(FLAGS_role_service_address);

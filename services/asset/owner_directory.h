@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -22,7 +23,8 @@ inline constexpr char kIaoRole[] = "roles/iao";
 // Owners by asset name ("assets/{id}"), in name order.
 using OwnerMap = std::map<std::string, isms::asset::v1::AssetOwner>;
 
-// Who owns which asset, as the role service answers it now. The register
+// Who owns which asset, and who has left, as the role service answers it
+// now. The register
 // keeps no copy: every answer is asked for when it is needed, so a revoked
 // IAO stops being shown as owner at once.
 class OwnerDirectory {
@@ -42,6 +44,17 @@ class OwnerDirectory {
   // role service cannot answer the whole of it. Costs one paged read of the
   // IAO assignments in force.
   virtual void AllOwners(Answer<OwnerMap> answer) = 0;
+
+  // Where a principal stands in the role register now.
+  enum class Standing { kActive, kLeft, kUnknown };
+  // Calls `answer` once with where `principal` stands; Unavailable when the
+  // role service cannot answer.
+  virtual void StandingOf(absl::string_view principal, Answer<Standing> answer) = 0;
+
+  // Calls `answer` once with every principal marked as having left;
+  // Unavailable when the role service cannot answer the whole of it. Costs
+  // one paged read of the principals.
+  virtual void LeftPrincipals(Answer<std::set<std::string>> answer) = 0;
 };
 
 // OwnerDirectory over the role service's ListAssignments (role roles/iao,
@@ -55,6 +68,8 @@ class RoleOwnerDirectory final : public OwnerDirectory {
   ~RoleOwnerDirectory() override;
   void OwnerOf(absl::string_view asset, Answer<std::optional<v1::AssetOwner>> answer) override;
   void AllOwners(Answer<OwnerMap> answer) override;
+  void StandingOf(absl::string_view principal, Answer<Standing> answer) override;
+  void LeftPrincipals(Answer<std::set<std::string>> answer) override;
 
  private:
   struct Stub;
@@ -77,6 +92,12 @@ class UnconfiguredOwnerDirectory final : public OwnerDirectory {
   }
   void AllOwners(Answer<OwnerMap> answer) override {
     answer(absl::UnavailableError("no role service configured to say who owns assets"));
+  }
+  void StandingOf(absl::string_view, Answer<Standing> answer) override {
+    answer(absl::UnavailableError("no role service configured to say who has left"));
+  }
+  void LeftPrincipals(Answer<std::set<std::string>> answer) override {
+    answer(absl::UnavailableError("no role service configured to say who has left"));
   }
 };
 

@@ -49,6 +49,14 @@ const std::vector<std::string>& Migrations() {
       "  last_attestation_time INTEGER NOT NULL) WITHOUT ROWID;",
       kOutboxMigration,
       kOutboxChecksumMigration,
+      // Who has access to which asset. The asset and principal columns are
+      // the record's own, copied out to be searched by (and checked against
+      // the record when read).
+      "CREATE TABLE access_records (name TEXT PRIMARY KEY, asset TEXT NOT NULL,"
+      "  principal TEXT NOT NULL, resource BLOB NOT NULL, checksum BLOB NOT NULL)"
+      "  WITHOUT ROWID;"
+      "CREATE INDEX access_records_by_asset ON access_records (asset, name);"
+      "CREATE INDEX access_records_by_principal ON access_records (principal, name);",
   };
   return *migrations;
 }
@@ -103,6 +111,33 @@ void BindFilter(SqliteStatement& select, const AssetFilter& filter) {
       .Bind(5, absl::ToUnixMicros(filter.now))
       .Bind(6, int64_t{filter.attestation_overdue ? 1 : 0})
       .Bind(7, absl::ToUnixMicros(filter.now - kAttestationPeriod));
+}
+
+// The asset "assets/{a}" of access record "assets/{a}/accessRecords/{id}".
+std::string AssetOfRecord(absl::string_view name) {
+  const size_t slash = name.find("/accessRecords/");
+  return std::string(name.substr(0, slash == absl::string_view::npos ? 0 : slash));
+}
+
+absl::StatusOr<v1::AccessRecord> ParseAccessRow(const SqliteStatement& row) {
+  const std::string name = row.ColumnText(0);
+  const std::string bytes = row.ColumnText(1);
+  ISMS_RETURN_IF_ERROR(VerifyRecordChecksum("access_records", name, bytes, row.ColumnText(2)));
+  v1::AccessRecord record;
+  if (!record.ParseFromString(bytes) || record.name() != name) {
+    return absl::DataLossError(absl::StrCat("access_records record ", name, " is unreadable"));
+  }
+  return record;
+}
+
+absl::Status WriteAccessRecord(SqliteStatement& write, const v1::AccessRecord& record) {
+  const std::string bytes = record.SerializeAsString();
+  return write.Bind(1, record.name())
+      .Bind(2, AssetOfRecord(record.name()))
+      .Bind(3, record.principal())
+      .BindBlob(4, bytes)
+      .BindBlob(5, RecordChecksum("access_records", record.name(), bytes))
+      .Run();
 }
 
 // Runs the kept List query `select` (kListQuery) to the end of one page.
@@ -223,6 +258,43 @@ absl::StatusOr<int64_t> SqliteAssetStore::Count(const AssetFilter& filter) {
   return select.ColumnInt64(0);
 }
 
+absl::StatusOr<std::optional<v1::AccessRecord>> SqliteAssetStore::GetAccessRecord(
+    absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare("SELECT name, resource, checksum FROM access_records WHERE name = ?"));
+  ISMS_ASSIGN_OR_RETURN(bool found, select.Bind(1, name).Step());
+  if (!found) return std::nullopt;
+  ISMS_ASSIGN_OR_RETURN(v1::AccessRecord record, ParseAccessRow(select));
+  return record;
+}
+
+absl::StatusOr<std::vector<v1::AccessRecord>> SqliteAssetStore::ListAccessRecords(
+    absl::string_view asset, absl::string_view principal, absl::string_view after, int limit) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare("SELECT name, resource, checksum, asset, principal FROM access_records"
+                   " WHERE name > ?1 AND (?2 = '' OR asset = ?2) AND (?3 = '' OR principal = ?3)"
+                   " ORDER BY name LIMIT ?4"));
+  select.Bind(1, after).Bind(2, asset).Bind(3, principal).Bind(4, int64_t{limit});
+  std::vector<v1::AccessRecord> records;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return records;
+    ISMS_ASSIGN_OR_RETURN(v1::AccessRecord record, ParseAccessRow(select));
+    // The search columns are not under the checksum: a row they selected
+    // must be what its record says.
+    if (select.ColumnText(3) != AssetOfRecord(record.name()) ||
+        select.ColumnText(4) != record.principal()) {
+      return absl::DataLossError(absl::StrCat("access_records record ", record.name(),
+                                              ": its search columns disagree with the record"));
+    }
+    records.push_back(std::move(record));
+  }
+}
+
 absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
   absl::MutexLock lock(&mu_);
   SqliteDatabase& db = *db_;  // The transaction body runs under this lock.
@@ -258,6 +330,34 @@ absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
         ISMS_RETURN_IF_ERROR(Exists(db, name, &exists));
         if (!exists) return absl::NotFoundError(absl::StrCat(name, " not found"));
         ISMS_RETURN_IF_ERROR(remove.Bind(1, name).Run());
+        ISMS_ASSIGN_OR_RETURN(SqliteStatement remove_access,
+                              db.Prepare("DELETE FROM access_records WHERE asset = ?"));
+        ISMS_RETURN_IF_ERROR(remove_access.Bind(1, name).Run());
+      }
+    }
+    constexpr char kAccessColumns[] =
+        " INTO access_records (name, asset, principal, resource, checksum) VALUES (?, ?, ?, ?, ?)";
+    if (!changes.access_created.empty()) {
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement insert,
+                            db.Prepare(absl::StrCat("INSERT", kAccessColumns)));
+      for (const v1::AccessRecord& record : changes.access_created) {
+        absl::Status written = WriteAccessRecord(insert, record);
+        if (written.code() == absl::StatusCode::kAlreadyExists) {
+          return absl::AlreadyExistsError(absl::StrCat(record.name(), " already exists"));
+        }
+        ISMS_RETURN_IF_ERROR(written);
+      }
+    }
+    if (!changes.access_updated.empty()) {
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement exists,
+                            db.Prepare("SELECT 1 FROM access_records WHERE name = ?"));
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement replace,
+                            db.Prepare(absl::StrCat("INSERT OR REPLACE", kAccessColumns)));
+      for (const v1::AccessRecord& record : changes.access_updated) {
+        ISMS_ASSIGN_OR_RETURN(bool found, exists.Bind(1, record.name()).Step());
+        exists.Reset();
+        if (!found) return absl::NotFoundError(absl::StrCat(record.name(), " not found"));
+        ISMS_RETURN_IF_ERROR(WriteAccessRecord(replace, record));
       }
     }
     for (const auto& event : changes.events) ISMS_RETURN_IF_ERROR(AppendToOutbox(db, event));

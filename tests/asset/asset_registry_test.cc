@@ -38,6 +38,7 @@ class AssetRegistryTest : public ::testing::Test {
     permissions_.Grant("principals/keeper", kReadAssets);
     permissions_.Grant("principals/iao", kUpdateAssets, "assets/hr-db");
     permissions_.Grant("principals/iao", kReadAssets, "assets/hr-db");
+    permissions_.Grant("principals/iao", kManageAccess, "assets/hr-db");
   }
 
   static CallInfo As(const std::string& principal) {
@@ -103,6 +104,33 @@ class AssetRegistryTest : public ::testing::Test {
     std::vector<std::string> names;
     for (const auto& asset : response.assets()) names.push_back(asset.name());
     return names;
+  }
+
+  absl::StatusOr<v1::AccessRecord> Grant(const std::string& principal,
+                                         const std::string& as = "principals/iao",
+                                         absl::Duration for_how_long = absl::Hours(24 * 30),
+                                         const std::string& parent = "assets/hr-db") {
+    return Run(&AssetRegistry::CreateAccessRecord, As(as),
+               TestAccess(parent, principal, clock_.Now() + for_how_long));
+  }
+
+  absl::StatusOr<v1::AccessRecord> RevokeAccess(const std::string& name,
+                                                const std::string& as = "principals/iao") {
+    v1::RevokeAccessRecordRequest request;
+    request.set_name(name);
+    request.set_reason("no longer needed");
+    return Run(&AssetRegistry::RevokeAccessRecord, As(as), request);
+  }
+
+  absl::StatusOr<v1::ListAccessRecordsResponse> ListAccess(
+      v1::ListAccessRecordsRequest request, const std::string& as = "principals/keeper") {
+    return Run(&AssetRegistry::ListAccessRecords, As(as), request);
+  }
+
+  static v1::ListAccessRecordsRequest ByAsset(const std::string& parent = "assets/hr-db") {
+    v1::ListAccessRecordsRequest request;
+    request.set_parent(parent);
+    return request;
   }
 
   std::vector<AuditEvent> Events() {
@@ -504,6 +532,182 @@ TEST_F(AssetRegistryTest, AServiceActingForItselfChangesNothing) {
               StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(Run(&AssetRegistry::ListAssets, call, v1::ListAssetsRequest()), IsOk());
   EXPECT_EQ(permissions_.checks(), 0);
+}
+
+TEST_F(AssetRegistryTest, TheIaoRecordsAccessWithTheRoleServicesReasoning) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord record, Grant("principals/alice"));
+  EXPECT_THAT(record.name(), StartsWith("assets/hr-db/accessRecords/"));
+  EXPECT_EQ(record.granted_by(), "principals/iao");
+  EXPECT_EQ(record.grant_explanation(), "principals/iao via the fake's table");
+  EXPECT_EQ(record.start_time().seconds(), absl::ToUnixSeconds(kStart));
+  EXPECT_TRUE(record.active());
+  EXPECT_FALSE(record.etag().empty());
+  const std::vector<AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].resource(), record.name());
+  EXPECT_EQ(events[1].attributes().at("permission"), kManageAccess);
+  EXPECT_EQ(events[1].attributes().at("permission_explanation"),
+            "principals/iao via the fake's table");
+  v1::GetAccessRecordRequest get;
+  get.set_name(record.name());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord read,
+                            Run(&AssetRegistry::GetAccessRecord, As("principals/iao"), get));
+  EXPECT_EQ(read.justification(), "payroll reconciliation");
+  EXPECT_TRUE(read.active());
+}
+
+TEST_F(AssetRegistryTest, OthersCannotRecordOrRevokeAccessAndAreAudited) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  ASSERT_TRUE(Create("other").ok());
+  // The register's keeper is not the asset's IAO.
+  EXPECT_THAT(Grant("principals/alice", "principals/keeper"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr(kManageAccess)));
+  // The IAO of one asset is nobody on another.
+  EXPECT_THAT(Grant("principals/alice", "principals/iao", absl::Hours(24), "assets/other"),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord record, Grant("principals/alice"));
+  EXPECT_THAT(RevokeAccess(record.name(), "principals/nobody"),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  int denied = 0;
+  for (const AuditEvent& event : Events()) {
+    denied += event.outcome() == isms::audit::v1::OUTCOME_DENIED;
+  }
+  EXPECT_EQ(denied, 3);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse listed, ListAccess(ByAsset()));
+  ASSERT_EQ(listed.access_records_size(), 1);
+  EXPECT_TRUE(listed.access_records(0).active()) << "the refused revoke changed nothing";
+}
+
+TEST_F(AssetRegistryTest, NobodyRecordsAccessForThemselvesEvenTheIao) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  EXPECT_THAT(Grant("principals/iao"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("for themselves")));
+  const std::vector<AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].outcome(), isms::audit::v1::OUTCOME_DENIED);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse listed, ListAccess(ByAsset()));
+  EXPECT_EQ(listed.access_records_size(), 0);
+}
+
+TEST_F(AssetRegistryTest, AccessForALeaverOrAnUnknownPrincipalIsRefused) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  owners_.SetStanding("principals/gone", OwnerDirectory::Standing::kLeft);
+  owners_.SetStanding("principals/ghost", OwnerDirectory::Standing::kUnknown);
+  EXPECT_THAT(Grant("principals/gone"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("has left")));
+  EXPECT_THAT(Grant("principals/ghost"), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                  HasSubstr("not in the role register")));
+}
+
+TEST_F(AssetRegistryTest, AccessToAnAssetNotInTheRegisterIsNotFound) {
+  EXPECT_THAT(Grant("principals/alice"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(AssetRegistryTest, ExpiredAccessStopsCounting) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord record,
+                            Grant("principals/alice", "principals/iao", absl::Hours(1)));
+  clock_.Advance(absl::Hours(2));
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse current, ListAccess(ByAsset()));
+  EXPECT_EQ(current.access_records_size(), 0);
+  v1::ListAccessRecordsRequest all = ByAsset();
+  all.set_show_inactive(true);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse history, ListAccess(all));
+  ASSERT_EQ(history.access_records_size(), 1);
+  EXPECT_FALSE(history.access_records(0).active());
+  EXPECT_THAT(RevokeAccess(record.name()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already ended")));
+}
+
+TEST_F(AssetRegistryTest, ALeaversAccessIsListedAsToBeRemoved) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  ASSERT_TRUE(Grant("principals/alice").ok());
+  ASSERT_TRUE(Grant("principals/bob").ok());
+  owners_.SetStanding("principals/alice", OwnerDirectory::Standing::kLeft);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse listed, ListAccess(ByAsset()));
+  ASSERT_EQ(listed.access_records_size(), 2);
+  for (const v1::AccessRecord& record : listed.access_records()) {
+    EXPECT_EQ(record.to_be_removed(), record.principal() == "principals/alice");
+    EXPECT_TRUE(record.active()) << "to be removed, not silently ended";
+  }
+}
+
+TEST_F(AssetRegistryTest, AccessIsListedByPrincipalAcrossAssetsInPages) {
+  for (const char* id : {"hr-db", "payroll"}) ASSERT_TRUE(Create(id).ok());
+  permissions_.Grant("principals/iao", kManageAccess, "assets/payroll");
+  ASSERT_TRUE(Grant("principals/alice").ok());
+  ASSERT_TRUE(Grant("principals/bob").ok());
+  ASSERT_TRUE(Grant("principals/alice", "principals/iao", absl::Hours(24), "assets/payroll").ok());
+  v1::ListAccessRecordsRequest request;
+  request.set_parent("assets/-");
+  request.set_principal("principals/alice");
+  request.set_page_size(1);
+  std::vector<std::string> assets;
+  for (int page = 0; page < 4; ++page) {
+    ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse response, ListAccess(request));
+    for (const auto& record : response.access_records()) {
+      EXPECT_EQ(record.principal(), "principals/alice");
+      assets.push_back(record.name().substr(0, record.name().find("/accessRecords/")));
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_THAT(assets, ::testing::ElementsAre("assets/hr-db", "assets/payroll"));
+  // Across assets is a read of the whole register: the IAO of one asset may not.
+  request.clear_page_token();
+  EXPECT_THAT(ListAccess(request, "principals/iao"), StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(AssetRegistryTest, RevokeEndsAccessOnceAndChecksTheEtag) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord record, Grant("principals/alice"));
+  v1::RevokeAccessRecordRequest stale;
+  stale.set_name(record.name());
+  stale.set_reason("done");
+  stale.set_etag("stale");
+  EXPECT_THAT(Run(&AssetRegistry::RevokeAccessRecord, As("principals/iao"), stale),
+              StatusIs(absl::StatusCode::kAborted));
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord revoked, RevokeAccess(record.name()));
+  EXPECT_FALSE(revoked.active());
+  EXPECT_EQ(revoked.revoked_by(), "principals/iao");
+  EXPECT_EQ(revoked.revoke_reason(), "no longer needed");
+  EXPECT_THAT(RevokeAccess(record.name()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already revoked")));
+  EXPECT_THAT(RevokeAccess("assets/hr-db/accessRecords/none"),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(AssetRegistryTest, DeleteIsRefusedWhileAccessIsRecordedNamingTheRecords) {
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Create("hr-db"));
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord record, Grant("principals/alice"));
+  v1::DeleteAssetRequest remove;
+  remove.set_name("assets/hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), remove),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(record.name())));
+  ASSERT_TRUE(RevokeAccess(record.name()).ok());
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), remove), IsOk());
+  // The revoked record went with the asset: a new asset of the same name
+  // starts with no history of access.
+  ASSERT_TRUE(Create("hr-db").ok());
+  v1::ListAccessRecordsRequest all = ByAsset();
+  all.set_show_inactive(true);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse listed, ListAccess(all));
+  EXPECT_EQ(listed.access_records_size(), 0);
+}
+
+TEST_F(AssetRegistryTest, WithTheRoleServiceUnreachableAccessChangesAreUnavailableAndWriteNothing) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::AccessRecord record, Grant("principals/alice"));
+  const size_t before = Events().size();
+  permissions_.SetUnavailable(true);
+  EXPECT_THAT(Grant("principals/bob"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(RevokeAccess(record.name()), StatusIs(absl::StatusCode::kUnavailable));
+  permissions_.SetUnavailable(false);
+  owners_.SetUnavailable(true);  // Allowed, but who has left cannot be read.
+  EXPECT_THAT(Grant("principals/bob"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(ListAccess(ByAsset()), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Events().size(), before);
 }
 
 }  // namespace

@@ -90,6 +90,11 @@ class FakeOwnerDirectory final : public OwnerDirectory {
     absl::MutexLock lock(&mu_);
     return reads_;
   }
+  // Principals not marked are active.
+  void SetStanding(const std::string& principal, Standing standing) {
+    absl::MutexLock lock(&mu_);
+    standings_[principal] = standing;
+  }
 
   void OwnerOf(absl::string_view asset, Answer<std::optional<v1::AssetOwner>> answer) override {
     absl::StatusOr<std::optional<v1::AssetOwner>> result;
@@ -101,6 +106,37 @@ class FakeOwnerDirectory final : public OwnerDirectory {
       } else {
         auto it = owners_.find(std::string(asset));
         result = it == owners_.end() ? std::optional<v1::AssetOwner>() : it->second;
+      }
+    }
+    answer(std::move(result));
+  }
+  void StandingOf(absl::string_view principal, Answer<Standing> answer) override {
+    absl::StatusOr<Standing> result;
+    {
+      absl::MutexLock lock(&mu_);
+      ++reads_;
+      auto it = standings_.find(std::string(principal));
+      if (unavailable_) {
+        result = absl::UnavailableError("role service unreachable (fake)");
+      } else {
+        result = it == standings_.end() ? Standing::kActive : it->second;
+      }
+    }
+    answer(std::move(result));
+  }
+  void LeftPrincipals(Answer<std::set<std::string>> answer) override {
+    absl::StatusOr<std::set<std::string>> result;
+    {
+      absl::MutexLock lock(&mu_);
+      ++reads_;
+      if (unavailable_) {
+        result = absl::UnavailableError("role service unreachable (fake)");
+      } else {
+        std::set<std::string> left;
+        for (const auto& [principal, standing] : standings_) {
+          if (standing == Standing::kLeft) left.insert(principal);
+        }
+        result = std::move(left);
       }
     }
     answer(std::move(result));
@@ -122,6 +158,7 @@ class FakeOwnerDirectory final : public OwnerDirectory {
  private:
   mutable absl::Mutex mu_;
   OwnerMap owners_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Standing> standings_ ABSL_GUARDED_BY(mu_);
   bool unavailable_ ABSL_GUARDED_BY(mu_) = false;
   int reads_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -140,6 +177,20 @@ inline isms::asset::v1::Asset TestAsset(absl::Time review,
   asset.mutable_retention()->set_basis("HMRC: 6 years");
   *asset.mutable_review_time() = ToProto(review);
   return asset;
+}
+
+// A valid request to record READ access to `parent` for `principal`,
+// starting now and ending `end`.
+inline isms::asset::v1::CreateAccessRecordRequest TestAccess(const std::string& parent,
+                                                             const std::string& principal,
+                                                             absl::Time end) {
+  isms::asset::v1::CreateAccessRecordRequest request;
+  request.set_parent(parent);
+  request.mutable_access_record()->set_principal(principal);
+  request.mutable_access_record()->set_level(isms::asset::v1::ACCESS_LEVEL_READ);
+  request.mutable_access_record()->set_justification("payroll reconciliation");
+  *request.mutable_access_record()->mutable_end_time() = ToProto(end);
+  return request;
 }
 
 }  // namespace isms::asset

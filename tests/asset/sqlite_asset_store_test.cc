@@ -171,6 +171,44 @@ TEST_F(SqliteAssetStoreTest, ListNamesAndCountApplyTheSameFiltersAsList) {
   EXPECT_EQ(overdue_count, 1);
 }
 
+TEST_F(SqliteAssetStoreTest, AccessRecordsAreListedByAssetAndByPrincipal) {
+  ASSERT_THAT(Create(Named("a")), IsOk());
+  ASSERT_THAT(Create(Named("b")), IsOk());
+  AssetChanges changes;
+  for (const auto& [name, principal] : std::vector<std::pair<std::string, std::string>>{
+           {"assets/a/accessRecords/1", "principals/alice"},
+           {"assets/a/accessRecords/2", "principals/bob"},
+           {"assets/b/accessRecords/3", "principals/alice"}}) {
+    v1::AccessRecord record;
+    record.set_name(name);
+    record.set_principal(principal);
+    changes.access_created.push_back(record);
+  }
+  ASSERT_THAT(store_->Commit(changes), IsOk());
+  auto names = [&](absl::string_view asset, absl::string_view principal) {
+    std::vector<std::string> found;
+    auto records = store_->ListAccessRecords(asset, principal, "", 100);
+    EXPECT_TRUE(records.ok()) << records.status();
+    if (records.ok()) {
+      for (const auto& record : *records) found.push_back(record.name());
+    }
+    return found;
+  };
+  EXPECT_THAT(names("assets/a", ""),
+              ElementsAre("assets/a/accessRecords/1", "assets/a/accessRecords/2"));
+  EXPECT_THAT(names("", "principals/alice"),
+              ElementsAre("assets/a/accessRecords/1", "assets/b/accessRecords/3"));
+  // Deleting an asset removes its records with it, in the same transaction.
+  AssetChanges remove;
+  remove.deleted.push_back("assets/a");
+  ASSERT_THAT(store_->Commit(remove), IsOk());
+  EXPECT_THAT(names("", ""), ElementsAre("assets/b/accessRecords/3"));
+  // Updating a record that is not stored is NotFound and writes nothing.
+  AssetChanges update;
+  update.access_updated.push_back(changes.access_created[0]);
+  EXPECT_THAT(store_->Commit(update), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(SqliteAssetStoreTest, ARecordAlteredOnDiskIsDataLoss) {
   ASSERT_THAT(Create(Named("hr-db")), IsOk());
   ASSERT_THAT(db_->Exec("UPDATE assets SET resource = x'0a0d6173736574732f68722d6462'"), IsOk());

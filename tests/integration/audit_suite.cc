@@ -96,7 +96,9 @@ void AuditSuite::SetUp() {
                    " service services/audit check-permissions\n", Sha256Hex(kAssetServiceToken),
                    " service services/asset check-permissions read-register\n",
                    // The asset tests' ISM changes appointments once bootstrap ends.
-                   Sha256Hex(kKeeperToken), " principal principals/keeper\n"));
+                   Sha256Hex(kKeeperToken), " principal principals/keeper\n",
+                   // The asset tests' IAO delegates at the role service.
+                   Sha256Hex(kIaoToken), " principal principals/iao\n"));
   WriteFile(dir_.path() + "/asset-tokens",
             absl::StrCat(Sha256Hex(kKeeperToken), " principal principals/keeper\n",
                          Sha256Hex(kIaoToken), " principal principals/iao\n",

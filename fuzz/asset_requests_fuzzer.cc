@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t kind = data[0];
   ++data;
   --size;
-  switch (kind % 8) {
+  switch (kind % 10) {
     case 0: {
       v1::CreateAssetRequest request;
       if (Parse(data, size, &request)) {
@@ -129,6 +129,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       v1::ListAccessRecordsRequest request;
       if (Parse(data, size, &request)) {
         ExpectValidationCode(isms::asset::ValidateListAccessRecordsRequest(request));
+      }
+      break;
+    }
+    case 8: {
+      v1::CreateAttestationRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateCreateAttestationRequest(request));
+      }
+      break;
+    }
+    case 9: {
+      v1::ListAttestationsRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateListAttestationsRequest(request));
       }
       break;
     }

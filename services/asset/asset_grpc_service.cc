@@ -14,8 +14,6 @@ namespace {
 
 constexpr char kTransferStep[] =
     "transfers are not built yet; issue 10 adds them in its \"Transfers\" step";
-constexpr char kAttestationStep[] =
-    "attestations are not built yet; issue 10 adds them in its \"Attestations\" step";
 constexpr char kBulkStep[] =
     "bulk import and export are not built yet; issue 10 adds them in its \"Bulk import and "
     "export\" step";
@@ -183,16 +181,18 @@ grpc::ServerUnaryReactor* AssetGrpcService::RevokeTransfer(grpc::CallbackServerC
   return NotYet(context, ISMS_ASSET_METHOD(RevokeTransfer), kTransferStep);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::CreateAttestation(grpc::CallbackServerContext* context,
-                                                              const v1::CreateAttestationRequest*,
-                                                              v1::Attestation*) {
-  return NotYet(context, ISMS_ASSET_METHOD(CreateAttestation), kAttestationStep);
+grpc::ServerUnaryReactor* AssetGrpcService::CreateAttestation(
+    grpc::CallbackServerContext* context, const v1::CreateAttestationRequest* request,
+    v1::Attestation* response) {
+  return Serve(context, ISMS_ASSET_METHOD(CreateAttestation), &AssetRegistry::CreateAttestation,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::ListAttestations(grpc::CallbackServerContext* context,
-                                                             const v1::ListAttestationsRequest*,
-                                                             v1::ListAttestationsResponse*) {
-  return NotYet(context, ISMS_ASSET_METHOD(ListAttestations), kAttestationStep);
+grpc::ServerUnaryReactor* AssetGrpcService::ListAttestations(
+    grpc::CallbackServerContext* context, const v1::ListAttestationsRequest* request,
+    v1::ListAttestationsResponse* response) {
+  return Serve(context, ISMS_ASSET_METHOD(ListAttestations), &AssetRegistry::ListAttestations,
+               request, response);
 }
 
 grpc::ServerReadReactor<v1::ImportAssetsRequest>* AssetGrpcService::ImportAssets(

@@ -53,6 +53,12 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
   grpc::ServerUnaryReactor* RevokeAccessRecord(grpc::CallbackServerContext* context,
                                                const v1::RevokeAccessRecordRequest* request,
                                                v1::AccessRecord* response) override;
+  grpc::ServerUnaryReactor* CreateAttestation(grpc::CallbackServerContext* context,
+                                              const v1::CreateAttestationRequest* request,
+                                              v1::Attestation* response) override;
+  grpc::ServerUnaryReactor* ListAttestations(grpc::CallbackServerContext* context,
+                                             const v1::ListAttestationsRequest* request,
+                                             v1::ListAttestationsResponse* response) override;
   grpc::ServerUnaryReactor* GetAssetCoverage(grpc::CallbackServerContext* context,
                                              const v1::GetAssetCoverageRequest* request,
                                              v1::AssetCoverage* response) override;
@@ -75,12 +81,6 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
   grpc::ServerUnaryReactor* RevokeTransfer(grpc::CallbackServerContext* context,
                                            const v1::RevokeTransferRequest*,
                                            v1::Transfer*) override;
-  grpc::ServerUnaryReactor* CreateAttestation(grpc::CallbackServerContext* context,
-                                              const v1::CreateAttestationRequest*,
-                                              v1::Attestation*) override;
-  grpc::ServerUnaryReactor* ListAttestations(grpc::CallbackServerContext* context,
-                                             const v1::ListAttestationsRequest*,
-                                             v1::ListAttestationsResponse*) override;
   grpc::ServerReadReactor<v1::ImportAssetsRequest>* ImportAssets(
       grpc::CallbackServerContext* context, v1::ImportAssetsResponse* response) override;
   grpc::ServerWriteReactor<v1::ExportAssetsResponse>* ExportAssets(

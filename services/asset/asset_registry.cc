@@ -687,6 +687,90 @@ void AssetRegistry::RevokeAccessRecord(const CallInfo& call,
             });
 }
 
+void AssetRegistry::CreateAttestation(const CallInfo& call,
+                                      const v1::CreateAttestationRequest& request,
+                                      Done<v1::Attestation> done) {
+  absl::Status valid = ValidateCreateAttestationRequest(request);
+  if (!valid.ok()) return done(valid);
+  const std::string& parent = request.parent();
+  Authorize(
+      call, kSubmitAttestations, parent, parent, request, true,
+      [this, &call, &request, &parent,
+       done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) mutable {
+        if (!grant.ok()) return done(grant.status());
+        owners_.OwnerOf(parent, [this, &call, &request, &parent, grant = *std::move(grant),
+                                 done = std::move(done)](
+                                    absl::StatusOr<std::optional<v1::AssetOwner>> owner) {
+          if (!owner.ok()) return done(owner.status());
+          const absl::Time now = clock_.Now();
+          // Names sort by attest time, so a listing is oldest first.
+          const std::string name = absl::StrCat(
+              parent, "/attestations/", absl::StrFormat("%016x", absl::ToUnixMicros(now)), NewId());
+          v1::Attestation attestation;
+          absl::Status created = Mutate(call, name, kSubmitAttestations, grant, [&](Mutation& m) {
+            m.field_changes = DiffFields(v1::Attestation(), request.attestation());
+            // The permission can be delegated; the judgement cannot: it is
+            // the IAO's own, by their own appointment.
+            if (!owner->has_value() || (*owner)->principal() != call.caller.principal ||
+                (*owner)->via() != v1::OWNER_VIA_APPOINTMENT) {
+              return absl::PermissionDeniedError(
+                  absl::StrCat("only the IAO of ", parent, " attests it; ", call.caller.principal,
+                               owner->has_value() ? absl::StrCat(" is not ", (*owner)->principal())
+                                                  : std::string(": it has no IAO in force")));
+            }
+            ISMS_ASSIGN_OR_RETURN(std::optional<Asset> asset, store_.Get(parent));
+            if (!asset.has_value()) return AssetNotFound(parent);
+            attestation.set_name(name);
+            attestation.set_attester(call.caller.principal);
+            attestation.set_security_judgement(request.attestation().security_judgement());
+            attestation.set_use_judgement(request.attestation().use_judgement());
+            attestation.set_still_required(request.attestation().still_required());
+            *attestation.mutable_attest_time() = ToProto(now);
+            attestation.set_explanation(grant.explanation);
+            Asset attested = *asset;
+            *attested.mutable_last_attestation_time() = ToProto(now);
+            SetEtag(attested);
+            m.field_changes = DiffFields(v1::Attestation(), attestation);
+            m.changes.attestations_created.push_back(attestation);
+            m.changes.updated.push_back(attested);
+            m.description = absl::StrCat("attested ", parent);
+            return absl::OkStatus();
+          });
+          if (!created.ok()) return done(created);
+          done(std::move(attestation));
+        });
+      });
+}
+
+void AssetRegistry::ListAttestations(const CallInfo& call,
+                                     const v1::ListAttestationsRequest& request,
+                                     Done<v1::ListAttestationsResponse> done) {
+  absl::Status valid = ValidateListAttestationsRequest(request);
+  if (!valid.ok()) return done(valid);
+  const std::string fingerprint = absl::StrCat("attestations|", request.parent());
+  absl::StatusOr<std::string> after = DecodePageToken(request.page_token(), fingerprint);
+  if (!after.ok()) return done(after.status());
+  const int page_size = *EffectivePageSize(request.page_size());
+  Authorize(call, kReadAssets, request.parent(), request.parent(), request, false,
+            [this, &request, fingerprint, after = *std::move(after), page_size,
+             done = std::move(done)](absl::StatusOr<PermissionClient::Grant> grant) {
+              if (!grant.ok()) return done(grant.status());
+              absl::StatusOr<std::vector<v1::Attestation>> found =
+                  store_.ListAttestations(request.parent(), after, page_size + 1);
+              if (!found.ok()) return done(found.status());
+              v1::ListAttestationsResponse response;
+              for (v1::Attestation& attestation : *found) {
+                if (response.attestations_size() == page_size) {
+                  response.set_next_page_token(
+                      EncodePageToken(response.attestations(page_size - 1).name(), fingerprint));
+                  break;
+                }
+                *response.add_attestations() = std::move(attestation);
+              }
+              done(std::move(response));
+            });
+}
+
 void AssetRegistry::GetAuditDelivery(const CallInfo& call,
                                      const v1::GetAuditDeliveryRequest& request,
                                      Done<isms::audit::v1::DeliveryStatus> done) {

@@ -33,6 +33,7 @@ inline constexpr char kManageAssets[] = "isms.assets.manage";
 inline constexpr char kUpdateAssets[] = "isms.assets.update";
 inline constexpr char kReadAudit[] = "isms.audit.read";
 inline constexpr char kManageAccess[] = "isms.assets.access.manage";
+inline constexpr char kSubmitAttestations[] = "isms.assets.attestations.submit";
 
 // The asset register's logic: validates each request, asks the role service
 // (PermissionClient) whether the caller's principal may make it, and commits
@@ -112,6 +113,15 @@ class AssetRegistry : public RefusalRecorder {
   // or ended is FAILED_PRECONDITION.
   void RevokeAccessRecord(const CallInfo& call, const v1::RevokeAccessRecordRequest& request,
                           Done<v1::AccessRecord> done);
+  // Only the asset's IAO: needs isms.assets.attestations.submit on the asset
+  // and to be the owner the role service names now (a delegate holding the
+  // permission is refused: the judgement is the IAO's own). Sets the asset's
+  // last_attestation_time in the same transaction.
+  void CreateAttestation(const CallInfo& call, const v1::CreateAttestationRequest& request,
+                         Done<v1::Attestation> done);
+  // Needs isms.assets.read on the asset. Oldest first.
+  void ListAttestations(const CallInfo& call, const v1::ListAttestationsRequest& request,
+                        Done<v1::ListAttestationsResponse> done);
   // Needs isms.assets.read organisation-wide. Counts, and a page of the
   // assets with no IAO in force: one paged read of the IAO assignments and
   // one walk of the register's names per call.

@@ -39,13 +39,16 @@ struct AssetChanges {
   std::vector<isms::asset::v1::Asset> created;
   // Replaced; NotFound if the name is not stored.
   std::vector<isms::asset::v1::Asset> updated;
-  // Removed, with every access record of theirs; NotFound if the name is
-  // not stored.
+  // Removed, with every access record and attestation of theirs; NotFound
+  // if the name is not stored.
   std::vector<std::string> deleted;
   // Access records ("assets/{a}/accessRecords/{id}") inserted (AlreadyExists
   // if taken) and replaced (NotFound if not stored).
   std::vector<isms::asset::v1::AccessRecord> access_created;
   std::vector<isms::asset::v1::AccessRecord> access_updated;
+  // Attestations ("assets/{a}/attestations/{id}") inserted; AlreadyExists if
+  // taken.
+  std::vector<isms::asset::v1::Attestation> attestations_created;
   // Written to the outbox with the changes.
   std::vector<isms::audit::v1::AuditEvent> events;
 };
@@ -86,6 +89,11 @@ class AssetStore : public OutboxSource {
   // ended and revoked ones included, active and to_be_removed unset.
   virtual absl::StatusOr<std::vector<isms::asset::v1::AccessRecord>> ListAccessRecords(
       absl::string_view asset, absl::string_view principal, absl::string_view after, int limit) = 0;
+
+  // Up to `limit` attestations of asset `asset` with names after `after`, in
+  // name order.
+  virtual absl::StatusOr<std::vector<isms::asset::v1::Attestation>> ListAttestations(
+      absl::string_view asset, absl::string_view after, int limit) = 0;
 
   // Writes all of `changes` in one durable transaction: when this returns OK
   // they survive a crash; otherwise none of them was made.

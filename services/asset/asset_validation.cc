@@ -192,6 +192,20 @@ absl::Status ValidateListAccessRecordsRequest(const v1::ListAccessRecordsRequest
   return EffectivePageSize(request.page_size()).status();
 }
 
+absl::Status ValidateCreateAttestationRequest(const v1::CreateAttestationRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("parent", request.parent(), "assets"));
+  ISMS_RETURN_IF_ERROR(ValidateText("attestation.security_judgement",
+                                    request.attestation().security_judgement(), kMaxLongTextLength,
+                                    true));
+  return ValidateText("attestation.use_judgement", request.attestation().use_judgement(),
+                      kMaxLongTextLength, true);
+}
+
+absl::Status ValidateListAttestationsRequest(const v1::ListAttestationsRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("parent", request.parent(), "assets"));
+  return EffectivePageSize(request.page_size()).status();
+}
+
 absl::Status ValidateGetAssetCoverageRequest(const v1::GetAssetCoverageRequest& request) {
   return EffectivePageSize(request.page_size()).status();
 }

@@ -65,6 +65,15 @@ absl::Status ValidateRevokeAccessRecordRequest(
 absl::Status ValidateListAccessRecordsRequest(
     const isms::asset::v1::ListAccessRecordsRequest& request);
 
+// A CreateAttestationRequest: parent "assets/{id}", security_judgement and
+// use_judgement (required). Output-only fields are ignored.
+absl::Status ValidateCreateAttestationRequest(
+    const isms::asset::v1::CreateAttestationRequest& request);
+
+// A ListAttestationsRequest: parent "assets/{id}", page size.
+absl::Status ValidateListAttestationsRequest(
+    const isms::asset::v1::ListAttestationsRequest& request);
+
 // page_size as ListAssets'.
 absl::Status ValidateGetAssetCoverageRequest(
     const isms::asset::v1::GetAssetCoverageRequest& request);

@@ -57,6 +57,10 @@ const std::vector<std::string>& Migrations() {
       "  WITHOUT ROWID;"
       "CREATE INDEX access_records_by_asset ON access_records (asset, name);"
       "CREATE INDEX access_records_by_principal ON access_records (principal, name);",
+      // The IAO's annual judgements. Names sort by attest time.
+      "CREATE TABLE attestations (name TEXT PRIMARY KEY, asset TEXT NOT NULL,"
+      "  resource BLOB NOT NULL, checksum BLOB NOT NULL) WITHOUT ROWID;"
+      "CREATE INDEX attestations_by_asset ON attestations (asset, name);",
   };
   return *migrations;
 }
@@ -138,6 +142,12 @@ absl::Status WriteAccessRecord(SqliteStatement& write, const v1::AccessRecord& r
       .BindBlob(4, bytes)
       .BindBlob(5, RecordChecksum("access_records", record.name(), bytes))
       .Run();
+}
+
+// The asset "assets/{a}" of "assets/{a}/attestations/{id}".
+std::string AssetOfAttestation(absl::string_view name) {
+  const size_t slash = name.find("/attestations/");
+  return std::string(name.substr(0, slash == absl::string_view::npos ? 0 : slash));
 }
 
 // Runs the kept List query `select` (kListQuery) to the end of one page.
@@ -295,6 +305,29 @@ absl::StatusOr<std::vector<v1::AccessRecord>> SqliteAssetStore::ListAccessRecord
   }
 }
 
+absl::StatusOr<std::vector<v1::Attestation>> SqliteAssetStore::ListAttestations(
+    absl::string_view asset, absl::string_view after, int limit) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare("SELECT name, resource, checksum FROM attestations"
+                                     " WHERE asset = ?1 AND name > ?2 ORDER BY name LIMIT ?3"));
+  select.Bind(1, asset).Bind(2, after).Bind(3, int64_t{limit});
+  std::vector<v1::Attestation> attestations;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return attestations;
+    const std::string name = select.ColumnText(0);
+    const std::string bytes = select.ColumnText(1);
+    ISMS_RETURN_IF_ERROR(VerifyRecordChecksum("attestations", name, bytes, select.ColumnText(2)));
+    v1::Attestation attestation;
+    if (!attestation.ParseFromString(bytes) || attestation.name() != name ||
+        AssetOfAttestation(name) != asset) {
+      return absl::DataLossError(absl::StrCat("attestations record ", name, " is unreadable"));
+    }
+    attestations.push_back(std::move(attestation));
+  }
+}
+
 absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
   absl::MutexLock lock(&mu_);
   SqliteDatabase& db = *db_;  // The transaction body runs under this lock.
@@ -333,6 +366,9 @@ absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
         ISMS_ASSIGN_OR_RETURN(SqliteStatement remove_access,
                               db.Prepare("DELETE FROM access_records WHERE asset = ?"));
         ISMS_RETURN_IF_ERROR(remove_access.Bind(1, name).Run());
+        ISMS_ASSIGN_OR_RETURN(SqliteStatement remove_attestations,
+                              db.Prepare("DELETE FROM attestations WHERE asset = ?"));
+        ISMS_RETURN_IF_ERROR(remove_attestations.Bind(1, name).Run());
       }
     }
     constexpr char kAccessColumns[] =
@@ -344,6 +380,25 @@ absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
         absl::Status written = WriteAccessRecord(insert, record);
         if (written.code() == absl::StatusCode::kAlreadyExists) {
           return absl::AlreadyExistsError(absl::StrCat(record.name(), " already exists"));
+        }
+        ISMS_RETURN_IF_ERROR(written);
+      }
+    }
+    if (!changes.attestations_created.empty()) {
+      ISMS_ASSIGN_OR_RETURN(
+          SqliteStatement insert,
+          db.Prepare(
+              "INSERT INTO attestations (name, asset, resource, checksum) VALUES (?, ?, ?, ?)"));
+      for (const v1::Attestation& attestation : changes.attestations_created) {
+        const std::string bytes = attestation.SerializeAsString();
+        absl::Status written =
+            insert.Bind(1, attestation.name())
+                .Bind(2, AssetOfAttestation(attestation.name()))
+                .BindBlob(3, bytes)
+                .BindBlob(4, RecordChecksum("attestations", attestation.name(), bytes))
+                .Run();
+        if (written.code() == absl::StatusCode::kAlreadyExists) {
+          return absl::AlreadyExistsError(absl::StrCat(attestation.name(), " already exists"));
         }
         ISMS_RETURN_IF_ERROR(written);
       }

@@ -55,6 +55,8 @@ class SqliteAssetStore final : public AssetStore {
   absl::StatusOr<std::vector<isms::asset::v1::AccessRecord>> ListAccessRecords(
       absl::string_view asset, absl::string_view principal, absl::string_view after,
       int limit) override;
+  absl::StatusOr<std::vector<isms::asset::v1::Attestation>> ListAttestations(
+      absl::string_view asset, absl::string_view after, int limit) override;
   absl::Status Commit(const AssetChanges& changes) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) override;
   absl::Status Acknowledge(int64_t through_sequence) override;

@@ -39,6 +39,7 @@ class AssetRegistryTest : public ::testing::Test {
     permissions_.Grant("principals/iao", kUpdateAssets, "assets/hr-db");
     permissions_.Grant("principals/iao", kReadAssets, "assets/hr-db");
     permissions_.Grant("principals/iao", kManageAccess, "assets/hr-db");
+    permissions_.Grant("principals/iao", kSubmitAttestations, "assets/hr-db");
   }
 
   static CallInfo As(const std::string& principal) {
@@ -131,6 +132,16 @@ class AssetRegistryTest : public ::testing::Test {
     v1::ListAccessRecordsRequest request;
     request.set_parent(parent);
     return request;
+  }
+
+  absl::StatusOr<v1::Attestation> Attest(const std::string& as = "principals/iao") {
+    v1::CreateAttestationRequest request;
+    request.set_parent("assets/hr-db");
+    request.mutable_attestation()->set_security_judgement("patched, access reviewed");
+    request.mutable_attestation()->set_use_judgement("used for payroll only");
+    request.mutable_attestation()->set_still_required(true);
+    request.mutable_attestation()->set_attester("principals/mallory");  // Output only.
+    return Run(&AssetRegistry::CreateAttestation, As(as), request);
   }
 
   std::vector<AuditEvent> Events() {
@@ -708,6 +719,64 @@ TEST_F(AssetRegistryTest, WithTheRoleServiceUnreachableAccessChangesAreUnavailab
   EXPECT_THAT(Grant("principals/bob"), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(ListAccess(ByAsset()), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(Events().size(), before);
+}
+
+TEST_F(AssetRegistryTest, TheIaoAttestsAndTheAssetIsNoLongerAttestationOverdue) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  owners_.SetOwner("assets/hr-db", "principals/iao");
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Attestation attestation, Attest());
+  EXPECT_EQ(attestation.attester(), "principals/iao");
+  EXPECT_EQ(attestation.attest_time().seconds(), absl::ToUnixSeconds(kStart));
+  EXPECT_EQ(attestation.explanation(), "principals/iao via the fake's table");
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Get("assets/hr-db"));
+  EXPECT_EQ(asset.last_attestation_time().seconds(), absl::ToUnixSeconds(kStart));
+  v1::ListAssetsRequest overdue;
+  overdue.set_attestation_overdue(true);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse none, List(overdue));
+  EXPECT_EQ(none.assets_size(), 0);
+  // A year on, the judgement is due again.
+  clock_.Advance(kAttestationPeriod + absl::Hours(1));
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAssetsResponse again, List(overdue));
+  EXPECT_EQ(again.assets_size(), 1);
+  v1::ListAttestationsRequest list;
+  list.set_parent("assets/hr-db");
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAttestationsResponse listed,
+                            Run(&AssetRegistry::ListAttestations, As("principals/iao"), list));
+  ASSERT_EQ(listed.attestations_size(), 1);
+  EXPECT_EQ(listed.attestations(0).use_judgement(), "used for payroll only");
+}
+
+TEST_F(AssetRegistryTest, HoldingTheAttestPermissionWithoutBeingTheIaoIsRefusedAndAudited) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  owners_.SetOwner("assets/hr-db", "principals/iao");
+  // A delegate given the permission by the IAO is still not the IAO.
+  permissions_.Grant("principals/delegate", kSubmitAttestations, "assets/hr-db");
+  EXPECT_THAT(Attest("principals/delegate"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("only the IAO")));
+  EXPECT_THAT(Attest("principals/nobody"), StatusIs(absl::StatusCode::kPermissionDenied));
+  const std::vector<AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].outcome(), isms::audit::v1::OUTCOME_DENIED);
+  EXPECT_EQ(events[1].principal(), "principals/delegate");
+  EXPECT_EQ(events[2].outcome(), isms::audit::v1::OUTCOME_DENIED);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Get("assets/hr-db"));
+  EXPECT_FALSE(asset.has_last_attestation_time());
+}
+
+TEST_F(AssetRegistryTest, AnIaoNoLongerInForceCannotAttest) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  // The permission answer and the owner answer disagree (revoked between the
+  // two reads): refused, never allowed on the stale half.
+  EXPECT_THAT(Attest(), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no IAO")));
+  owners_.SetOwner("assets/hr-db", "principals/iao");
+  owners_.SetUnavailable(true);
+  EXPECT_THAT(Attest(), StatusIs(absl::StatusCode::kUnavailable));
+  owners_.SetUnavailable(false);
+  permissions_.SetUnavailable(true);
+  EXPECT_THAT(Attest(), StatusIs(absl::StatusCode::kUnavailable));
+  permissions_.SetUnavailable(false);
+  ISMS_ASSERT_OK_AND_ASSIGN(v1::Asset asset, Get("assets/hr-db"));
+  EXPECT_FALSE(asset.has_last_attestation_time());
 }
 
 }  // namespace

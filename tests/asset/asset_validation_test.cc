@@ -208,5 +208,31 @@ TEST(AssetValidationTest, NamesBadAccessRecordNamesAndListRequests) {
               StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("parent")));
 }
 
+TEST(AssetValidationTest, NamesBadAttestationFields) {
+  v1::CreateAttestationRequest request;
+  request.set_parent("assets/hr-db");
+  request.mutable_attestation()->set_security_judgement("fine");
+  request.mutable_attestation()->set_use_judgement("fine");
+  EXPECT_THAT(ValidateCreateAttestationRequest(request), IsOk());
+  v1::CreateAttestationRequest bad = request;
+  bad.clear_parent();
+  EXPECT_THAT(ValidateCreateAttestationRequest(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("parent")));
+  bad = request;
+  bad.mutable_attestation()->clear_security_judgement();
+  EXPECT_THAT(
+      ValidateCreateAttestationRequest(bad),
+      StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("attestation.security_judgement")));
+  bad = request;
+  bad.mutable_attestation()->set_use_judgement(std::string(5000, 'x'));
+  EXPECT_THAT(
+      ValidateCreateAttestationRequest(bad),
+      StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("attestation.use_judgement")));
+  v1::ListAttestationsRequest list;
+  list.set_parent("assets/-");
+  EXPECT_THAT(ValidateListAttestationsRequest(list),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("parent")));
+}
+
 }  // namespace
 }  // namespace isms::asset

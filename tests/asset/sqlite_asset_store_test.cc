@@ -209,6 +209,31 @@ TEST_F(SqliteAssetStoreTest, AccessRecordsAreListedByAssetAndByPrincipal) {
   EXPECT_THAT(store_->Commit(update), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(SqliteAssetStoreTest, AttestationsAreListedByAssetAndGoWithIt) {
+  ASSERT_THAT(Create(Named("a")), IsOk());
+  AssetChanges changes;
+  for (const char* name : {"assets/a/attestations/2", "assets/a/attestations/1"}) {
+    v1::Attestation attestation;
+    attestation.set_name(name);
+    changes.attestations_created.push_back(attestation);
+  }
+  ASSERT_THAT(store_->Commit(changes), IsOk());
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<v1::Attestation> listed,
+                            store_->ListAttestations("assets/a", "", 10));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name(), "assets/a/attestations/1");
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<v1::Attestation> after,
+                            store_->ListAttestations("assets/a", "assets/a/attestations/1", 10));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_THAT(store_->Commit(changes), StatusIs(absl::StatusCode::kAlreadyExists));
+  AssetChanges remove;
+  remove.deleted.push_back("assets/a");
+  ASSERT_THAT(store_->Commit(remove), IsOk());
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<v1::Attestation> gone,
+                            store_->ListAttestations("assets/a", "", 10));
+  EXPECT_TRUE(gone.empty());
+}
+
 TEST_F(SqliteAssetStoreTest, ARecordAlteredOnDiskIsDataLoss) {
   ASSERT_THAT(Create(Named("hr-db")), IsOk());
   ASSERT_THAT(db_->Exec("UPDATE assets SET resource = x'0a0d6173736574732f68722d6462'"), IsOk());

@@ -760,5 +760,57 @@ TEST_F(AssetServiceTest, BadAccessRequestsAreInvalidArgumentNamingTheField) {
   EXPECT_THAT(status.error_message(), StartsWith("principal"));
 }
 
+TEST_F(AssetServiceTest, OnlyTheIaoAttestsNotTheIsmNorADelegate) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  {
+    // The IAO hands the attest permission itself to principals/nobody.
+    grpc::ClientContext context;
+    Prepare(context, kIaoToken);
+    role::v1::CreateDelegationRequest request;
+    request.mutable_delegation()->set_assignment(iao_);
+    request.mutable_delegation()->set_delegate("principals/nobody");
+    request.mutable_delegation()->set_permission("isms.assets.attestations.submit");
+    *request.mutable_delegation()->mutable_effective_until() =
+        ToProto(absl::Now() + absl::Hours(24));
+    role::v1::Delegation delegation;
+    grpc::Status status = role_->CreateDelegation(&context, request, &delegation);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  auto attest = [&](const std::string& token, asset::v1::Attestation* attestation) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    asset::v1::CreateAttestationRequest request;
+    request.set_parent("assets/hr-db");
+    request.mutable_attestation()->set_security_judgement("patched, access reviewed");
+    request.mutable_attestation()->set_use_judgement("payroll only");
+    request.mutable_attestation()->set_still_required(true);
+    return asset_->CreateAttestation(&context, request, attestation);
+  };
+  asset::v1::Attestation attestation;
+  EXPECT_THAT(attest(kKeeperToken, &attestation), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(attest(kNobodyToken, &attestation), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED))
+      << "a delegate holding the permission is not the IAO";
+  ASSERT_THAT(attest(kIaoToken, &attestation), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(attestation.attester(), "principals/iao");
+  EXPECT_THAT(attestation.explanation(), HasSubstr(iao_));
+  asset::v1::ListAssetsRequest overdue;
+  overdue.set_attestation_overdue(true);
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, overdue, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_TRUE(names.empty()) << "attested today";
+  WaitForDelivery();
+  const auto events = AssetEventsWhen([](const auto& events) {
+    int denied = 0;
+    for (const auto& event : events) denied += event.outcome() == audit::v1::OUTCOME_DENIED;
+    return denied >= 2;
+  });
+  std::vector<std::string> denied;
+  for (const auto& event : events) {
+    if (event.outcome() == audit::v1::OUTCOME_DENIED) denied.push_back(event.principal());
+  }
+  EXPECT_EQ(denied, (std::vector<std::string>{"principals/keeper", "principals/nobody"}));
+}
+
 }  // namespace
 }  // namespace isms::testing

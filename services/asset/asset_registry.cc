@@ -487,17 +487,30 @@ void AssetRegistry::DeleteAsset(const CallInfo& call, const v1::DeleteAssetReque
           if (!current.has_value()) return AssetNotFound(name);
           ISMS_RETURN_IF_ERROR(CheckEtag(name, request.etag(), current->etag()));
           // Access still recorded must be revoked (or run out) first:
-          // deleting the asset must not silently end it.
-          ISMS_ASSIGN_OR_RETURN(std::vector<v1::AccessRecord> records,
-                                store_.ListAccessRecords(name, "", "", kMaxPageSize));
+          // deleting the asset must not silently end it. Every record is
+          // looked at, however many there are; the message names the first
+          // few.
+          constexpr size_t kNamed = 20;
           std::vector<std::string> outstanding;
-          for (const v1::AccessRecord& record : records) {
-            if (Outstanding(record, clock_.Now())) outstanding.push_back(record.name());
+          size_t outstanding_count = 0;
+          std::string cursor;
+          while (true) {
+            ISMS_ASSIGN_OR_RETURN(std::vector<v1::AccessRecord> records,
+                                  store_.ListAccessRecords(name, "", cursor, kMaxPageSize));
+            for (const v1::AccessRecord& record : records) {
+              if (!Outstanding(record, clock_.Now())) continue;
+              ++outstanding_count;
+              if (outstanding.size() < kNamed) outstanding.push_back(record.name());
+            }
+            if (records.size() < static_cast<size_t>(kMaxPageSize)) break;
+            cursor = records.back().name();
           }
-          if (!outstanding.empty()) {
+          if (outstanding_count > 0) {
             return absl::FailedPreconditionError(absl::StrCat(
                 name, " has access recorded; revoke it first: ", absl::StrJoin(outstanding, ", "),
-                records.size() == static_cast<size_t>(kMaxPageSize) ? " and maybe more" : ""));
+                outstanding_count > outstanding.size()
+                    ? absl::StrCat(" and ", outstanding_count - outstanding.size(), " more")
+                    : ""));
           }
           m.field_changes = DiffFields(*current, Asset());
           m.changes.deleted.push_back(name);

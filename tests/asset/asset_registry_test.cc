@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "common/testing/status_matchers.h"
 #include "common/time/clock.h"
 #include "services/asset/sqlite_asset_store.h"
@@ -705,6 +706,30 @@ TEST_F(AssetRegistryTest, DeleteIsRefusedWhileAccessIsRecordedNamingTheRecords) 
   all.set_show_inactive(true);
   ISMS_ASSERT_OK_AND_ASSIGN(v1::ListAccessRecordsResponse listed, ListAccess(all));
   EXPECT_EQ(listed.access_records_size(), 0);
+}
+
+TEST_F(AssetRegistryTest, DeleteLooksAtEveryRecordNotOnlyTheFirstThousand) {
+  ASSERT_TRUE(Create("hr-db").ok());
+  // 1,000 revoked records sort before the one still in force.
+  AssetChanges history;
+  for (int i = 0; i < 1000; ++i) {
+    v1::AccessRecord record;
+    record.set_name(absl::StrFormat("assets/hr-db/accessRecords/a%04d", i));
+    record.set_principal("principals/alice");
+    *record.mutable_start_time() = ToProto(kStart);
+    *record.mutable_end_time() = ToProto(kStart + absl::Hours(24));
+    *record.mutable_revoke_time() = ToProto(kStart);
+    history.access_created.push_back(record);
+  }
+  v1::AccessRecord live = history.access_created.back();
+  live.set_name("assets/hr-db/accessRecords/zzz");
+  live.clear_revoke_time();
+  history.access_created.push_back(live);
+  ASSERT_THAT(store_->Commit(history), IsOk());
+  v1::DeleteAssetRequest remove;
+  remove.set_name("assets/hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), remove),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(live.name())));
 }
 
 TEST_F(AssetRegistryTest, WithTheRoleServiceUnreachableAccessChangesAreUnavailableAndWriteNothing) {

@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
     std::ofstream role_tokens(dir.path() + "/role-tokens");
     role_tokens << isms::Sha256Hex(kAdminToken) << " principal principals/bench\n"
                 << isms::Sha256Hex(kAssetServiceToken)
-                << " service services/asset check-permissions\n";
+                // read-register: ListAssets reads who holds roles/iao.
+                << " service services/asset check-permissions read-register\n";
     std::ofstream asset_tokens(dir.path() + "/asset-tokens");
     asset_tokens << isms::Sha256Hex(kReaderToken) << " principal principals/reader\n";
     std::ofstream asset_token(dir.path() + "/asset.token");

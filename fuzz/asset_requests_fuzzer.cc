@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t kind = data[0];
   ++data;
   --size;
-  switch (kind % 4) {
+  switch (kind % 10) {
     case 0: {
       v1::CreateAssetRequest request;
       if (Parse(data, size, &request)) {
@@ -95,6 +95,54 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       v1::GetAssetRequest request;
       if (Parse(data, size, &request)) {
         ExpectValidationCode(isms::ValidateResourceName("name", request.name(), "assets"));
+      }
+      break;
+    }
+    case 4: {
+      v1::GetAssetCoverageRequest request;
+      if (Parse(data, size, &request)) {
+        absl::Status status = isms::asset::ValidateGetAssetCoverageRequest(request);
+        ExpectValidationCode(status);
+        if (status.ok()) {
+          ExpectValidationCode(isms::DecodePageToken(request.page_token(), "coverage").status());
+        }
+      }
+      break;
+    }
+    case 5: {
+      v1::CreateAccessRecordRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateCreateAccessRecordRequest(request, kNow));
+      }
+      break;
+    }
+    case 6: {
+      v1::RevokeAccessRecordRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateRevokeAccessRecordRequest(request));
+        std::string asset;
+        ExpectValidationCode(isms::asset::ValidateAccessRecordName("name", request.name(), &asset));
+      }
+      break;
+    }
+    case 7: {
+      v1::ListAccessRecordsRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateListAccessRecordsRequest(request));
+      }
+      break;
+    }
+    case 8: {
+      v1::CreateAttestationRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateCreateAttestationRequest(request));
+      }
+      break;
+    }
+    case 9: {
+      v1::ListAttestationsRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::asset::ValidateListAttestationsRequest(request));
       }
       break;
     }

@@ -12,18 +12,11 @@ namespace {
 
 #define ISMS_ASSET_METHOD(Name) "/isms.asset.v1.AssetService/" #Name
 
-constexpr char kAccessStep[] =
-    "access records are not built yet; issue 10 adds them in its \"Access records\" step";
 constexpr char kTransferStep[] =
     "transfers are not built yet; issue 10 adds them in its \"Transfers\" step";
-constexpr char kAttestationStep[] =
-    "attestations are not built yet; issue 10 adds them in its \"Attestations\" step";
 constexpr char kBulkStep[] =
     "bulk import and export are not built yet; issue 10 adds them in its \"Bulk import and "
     "export\" step";
-constexpr char kCoverageStep[] =
-    "the coverage view needs owners from the role service; issue 10 adds it in its \"Owners "
-    "come from the role service\" step";
 
 // A streaming call refused before its first message: authenticates, logs and
 // finishes with the runner's refusal or `refusal`.
@@ -130,28 +123,32 @@ grpc::ServerUnaryReactor* AssetGrpcService::GetAuditDelivery(
                request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::CreateAccessRecord(grpc::CallbackServerContext* context,
-                                                               const v1::CreateAccessRecordRequest*,
-                                                               v1::AccessRecord*) {
-  return NotYet(context, ISMS_ASSET_METHOD(CreateAccessRecord), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::CreateAccessRecord(
+    grpc::CallbackServerContext* context, const v1::CreateAccessRecordRequest* request,
+    v1::AccessRecord* response) {
+  return Serve(context, ISMS_ASSET_METHOD(CreateAccessRecord), &AssetRegistry::CreateAccessRecord,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::GetAccessRecord(grpc::CallbackServerContext* context,
-                                                            const v1::GetAccessRecordRequest*,
-                                                            v1::AccessRecord*) {
-  return NotYet(context, ISMS_ASSET_METHOD(GetAccessRecord), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::GetAccessRecord(
+    grpc::CallbackServerContext* context, const v1::GetAccessRecordRequest* request,
+    v1::AccessRecord* response) {
+  return Serve(context, ISMS_ASSET_METHOD(GetAccessRecord), &AssetRegistry::GetAccessRecord,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::ListAccessRecords(grpc::CallbackServerContext* context,
-                                                              const v1::ListAccessRecordsRequest*,
-                                                              v1::ListAccessRecordsResponse*) {
-  return NotYet(context, ISMS_ASSET_METHOD(ListAccessRecords), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::ListAccessRecords(
+    grpc::CallbackServerContext* context, const v1::ListAccessRecordsRequest* request,
+    v1::ListAccessRecordsResponse* response) {
+  return Serve(context, ISMS_ASSET_METHOD(ListAccessRecords), &AssetRegistry::ListAccessRecords,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::RevokeAccessRecord(grpc::CallbackServerContext* context,
-                                                               const v1::RevokeAccessRecordRequest*,
-                                                               v1::AccessRecord*) {
-  return NotYet(context, ISMS_ASSET_METHOD(RevokeAccessRecord), kAccessStep);
+grpc::ServerUnaryReactor* AssetGrpcService::RevokeAccessRecord(
+    grpc::CallbackServerContext* context, const v1::RevokeAccessRecordRequest* request,
+    v1::AccessRecord* response) {
+  return Serve(context, ISMS_ASSET_METHOD(RevokeAccessRecord), &AssetRegistry::RevokeAccessRecord,
+               request, response);
 }
 
 grpc::ServerUnaryReactor* AssetGrpcService::CreateTransfer(grpc::CallbackServerContext* context,
@@ -184,16 +181,18 @@ grpc::ServerUnaryReactor* AssetGrpcService::RevokeTransfer(grpc::CallbackServerC
   return NotYet(context, ISMS_ASSET_METHOD(RevokeTransfer), kTransferStep);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::CreateAttestation(grpc::CallbackServerContext* context,
-                                                              const v1::CreateAttestationRequest*,
-                                                              v1::Attestation*) {
-  return NotYet(context, ISMS_ASSET_METHOD(CreateAttestation), kAttestationStep);
+grpc::ServerUnaryReactor* AssetGrpcService::CreateAttestation(
+    grpc::CallbackServerContext* context, const v1::CreateAttestationRequest* request,
+    v1::Attestation* response) {
+  return Serve(context, ISMS_ASSET_METHOD(CreateAttestation), &AssetRegistry::CreateAttestation,
+               request, response);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::ListAttestations(grpc::CallbackServerContext* context,
-                                                             const v1::ListAttestationsRequest*,
-                                                             v1::ListAttestationsResponse*) {
-  return NotYet(context, ISMS_ASSET_METHOD(ListAttestations), kAttestationStep);
+grpc::ServerUnaryReactor* AssetGrpcService::ListAttestations(
+    grpc::CallbackServerContext* context, const v1::ListAttestationsRequest* request,
+    v1::ListAttestationsResponse* response) {
+  return Serve(context, ISMS_ASSET_METHOD(ListAttestations), &AssetRegistry::ListAttestations,
+               request, response);
 }
 
 grpc::ServerReadReactor<v1::ImportAssetsRequest>* AssetGrpcService::ImportAssets(
@@ -208,10 +207,11 @@ grpc::ServerWriteReactor<v1::ExportAssetsResponse>* AssetGrpcService::ExportAsse
       context, runner_, ISMS_ASSET_METHOD(ExportAssets), kBulkStep);
 }
 
-grpc::ServerUnaryReactor* AssetGrpcService::GetAssetCoverage(grpc::CallbackServerContext* context,
-                                                             const v1::GetAssetCoverageRequest*,
-                                                             v1::AssetCoverage*) {
-  return NotYet(context, ISMS_ASSET_METHOD(GetAssetCoverage), kCoverageStep);
+grpc::ServerUnaryReactor* AssetGrpcService::GetAssetCoverage(
+    grpc::CallbackServerContext* context, const v1::GetAssetCoverageRequest* request,
+    v1::AssetCoverage* response) {
+  return Serve(context, ISMS_ASSET_METHOD(GetAssetCoverage), &AssetRegistry::GetAssetCoverage,
+               request, response);
 }
 
 }  // namespace isms::asset

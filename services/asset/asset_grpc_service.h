@@ -41,23 +41,32 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
   grpc::ServerUnaryReactor* DeleteAsset(grpc::CallbackServerContext* context,
                                         const v1::DeleteAssetRequest* request,
                                         google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* CreateAccessRecord(grpc::CallbackServerContext* context,
+                                               const v1::CreateAccessRecordRequest* request,
+                                               v1::AccessRecord* response) override;
+  grpc::ServerUnaryReactor* GetAccessRecord(grpc::CallbackServerContext* context,
+                                            const v1::GetAccessRecordRequest* request,
+                                            v1::AccessRecord* response) override;
+  grpc::ServerUnaryReactor* ListAccessRecords(grpc::CallbackServerContext* context,
+                                              const v1::ListAccessRecordsRequest* request,
+                                              v1::ListAccessRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeAccessRecord(grpc::CallbackServerContext* context,
+                                               const v1::RevokeAccessRecordRequest* request,
+                                               v1::AccessRecord* response) override;
+  grpc::ServerUnaryReactor* CreateAttestation(grpc::CallbackServerContext* context,
+                                              const v1::CreateAttestationRequest* request,
+                                              v1::Attestation* response) override;
+  grpc::ServerUnaryReactor* ListAttestations(grpc::CallbackServerContext* context,
+                                             const v1::ListAttestationsRequest* request,
+                                             v1::ListAttestationsResponse* response) override;
+  grpc::ServerUnaryReactor* GetAssetCoverage(grpc::CallbackServerContext* context,
+                                             const v1::GetAssetCoverageRequest* request,
+                                             v1::AssetCoverage* response) override;
   grpc::ServerUnaryReactor* GetAuditDelivery(grpc::CallbackServerContext* context,
                                              const v1::GetAuditDeliveryRequest* request,
                                              isms::audit::v1::DeliveryStatus* response) override;
 
   // Not built yet: UNIMPLEMENTED, after authentication.
-  grpc::ServerUnaryReactor* CreateAccessRecord(grpc::CallbackServerContext* context,
-                                               const v1::CreateAccessRecordRequest*,
-                                               v1::AccessRecord*) override;
-  grpc::ServerUnaryReactor* GetAccessRecord(grpc::CallbackServerContext* context,
-                                            const v1::GetAccessRecordRequest*,
-                                            v1::AccessRecord*) override;
-  grpc::ServerUnaryReactor* ListAccessRecords(grpc::CallbackServerContext* context,
-                                              const v1::ListAccessRecordsRequest*,
-                                              v1::ListAccessRecordsResponse*) override;
-  grpc::ServerUnaryReactor* RevokeAccessRecord(grpc::CallbackServerContext* context,
-                                               const v1::RevokeAccessRecordRequest*,
-                                               v1::AccessRecord*) override;
   grpc::ServerUnaryReactor* CreateTransfer(grpc::CallbackServerContext* context,
                                            const v1::CreateTransferRequest*,
                                            v1::Transfer*) override;
@@ -72,19 +81,10 @@ class AssetGrpcService final : public v1::AssetService::CallbackService {
   grpc::ServerUnaryReactor* RevokeTransfer(grpc::CallbackServerContext* context,
                                            const v1::RevokeTransferRequest*,
                                            v1::Transfer*) override;
-  grpc::ServerUnaryReactor* CreateAttestation(grpc::CallbackServerContext* context,
-                                              const v1::CreateAttestationRequest*,
-                                              v1::Attestation*) override;
-  grpc::ServerUnaryReactor* ListAttestations(grpc::CallbackServerContext* context,
-                                             const v1::ListAttestationsRequest*,
-                                             v1::ListAttestationsResponse*) override;
   grpc::ServerReadReactor<v1::ImportAssetsRequest>* ImportAssets(
       grpc::CallbackServerContext* context, v1::ImportAssetsResponse* response) override;
   grpc::ServerWriteReactor<v1::ExportAssetsResponse>* ExportAssets(
       grpc::CallbackServerContext* context, const v1::ExportAssetsRequest* request) override;
-  grpc::ServerUnaryReactor* GetAssetCoverage(grpc::CallbackServerContext* context,
-                                             const v1::GetAssetCoverageRequest*,
-                                             v1::AssetCoverage*) override;
 
  private:
   // Authenticates through the runner, then calls registry method `method`;

@@ -18,6 +18,7 @@
 #include "isms/asset/v1/asset_service.pb.h"
 #include "isms/audit/v1/audit_service.pb.h"
 #include "services/asset/asset_store.h"
+#include "services/asset/owner_directory.h"
 
 namespace isms {
 class OutboxRelay;
@@ -31,6 +32,8 @@ inline constexpr char kReadAssets[] = "isms.assets.read";
 inline constexpr char kManageAssets[] = "isms.assets.manage";
 inline constexpr char kUpdateAssets[] = "isms.assets.update";
 inline constexpr char kReadAudit[] = "isms.audit.read";
+inline constexpr char kManageAccess[] = "isms.assets.access.manage";
+inline constexpr char kSubmitAttestations[] = "isms.assets.attestations.submit";
 
 // The asset register's logic: validates each request, asks the role service
 // (PermissionClient) whether the caller's principal may make it, and commits
@@ -56,9 +59,11 @@ class AssetRegistry : public RefusalRecorder {
   template <typename T>
   using Done = std::function<void(absl::StatusOr<T>)>;
 
-  // Borrows all three; they must outlive the registry.
-  AssetRegistry(AssetStore& store, PermissionClient& permissions, const Clock& clock)
-      : store_(store), permissions_(permissions), clock_(clock) {}
+  // Borrows all four; they must outlive the registry. `owners` says who owns
+  // each asset (the role service): the registry keeps no copy of it.
+  AssetRegistry(AssetStore& store, PermissionClient& permissions, OwnerDirectory& owners,
+                const Clock& clock)
+      : store_(store), permissions_(permissions), owners_(owners), clock_(clock) {}
   AssetRegistry(const AssetRegistry&) = delete;
   AssetRegistry& operator=(const AssetRegistry&) = delete;
 
@@ -71,10 +76,14 @@ class AssetRegistry : public RefusalRecorder {
   // reached a handler.
   void RecordRefusal(const CallInfo& call, const absl::Status& refusal) override;
 
-  // Needs isms.assets.read on the asset.
+  // Needs isms.assets.read on the asset. The owner is asked of the role
+  // service; Unavailable when it cannot answer (never an asset shown without
+  // an owner it has).
   void GetAsset(const CallInfo& call, const v1::GetAssetRequest& request, Done<v1::Asset> done);
-  // Needs isms.assets.read organisation-wide. The owner filters answer
-  // UNIMPLEMENTED until owners come from the role service.
+  // Needs isms.assets.read organisation-wide. Each call reads every IAO
+  // assignment in force from the role service once (paged) and fills each
+  // listed asset's owner from it; owner and no_owner filter on it.
+  // Unavailable when the role service cannot answer.
   void ListAssets(const CallInfo& call, const v1::ListAssetsRequest& request,
                   Done<v1::ListAssetsResponse> done);
   // Needs isms.assets.manage (checked on the new asset's name).
@@ -86,6 +95,38 @@ class AssetRegistry : public RefusalRecorder {
   // Needs isms.assets.manage (checked on the asset's name).
   void DeleteAsset(const CallInfo& call, const v1::DeleteAssetRequest& request,
                    Done<google::protobuf::Empty> done);
+  // Needs isms.assets.access.manage on the asset (its IAO or their delegate,
+  // as the role service says), whose explanation is kept in the record and
+  // its audit event. Nobody records access for themselves; the principal
+  // must be in the role register and not have left (FAILED_PRECONDITION).
+  void CreateAccessRecord(const CallInfo& call, const v1::CreateAccessRecordRequest& request,
+                          Done<v1::AccessRecord> done);
+  // Needs isms.assets.read on the asset.
+  void GetAccessRecord(const CallInfo& call, const v1::GetAccessRecordRequest& request,
+                       Done<v1::AccessRecord> done);
+  // By asset: isms.assets.read on it. By principal (parent "assets/-"):
+  // isms.assets.read organisation-wide. Reads who has left from the role
+  // service once per call (to_be_removed).
+  void ListAccessRecords(const CallInfo& call, const v1::ListAccessRecordsRequest& request,
+                         Done<v1::ListAccessRecordsResponse> done);
+  // Needs isms.assets.access.manage on the asset. A record already revoked
+  // or ended is FAILED_PRECONDITION.
+  void RevokeAccessRecord(const CallInfo& call, const v1::RevokeAccessRecordRequest& request,
+                          Done<v1::AccessRecord> done);
+  // Only the asset's IAO: needs isms.assets.attestations.submit on the asset
+  // and to be the owner the role service names now (a delegate holding the
+  // permission is refused: the judgement is the IAO's own). Sets the asset's
+  // last_attestation_time in the same transaction.
+  void CreateAttestation(const CallInfo& call, const v1::CreateAttestationRequest& request,
+                         Done<v1::Attestation> done);
+  // Needs isms.assets.read on the asset. Oldest first.
+  void ListAttestations(const CallInfo& call, const v1::ListAttestationsRequest& request,
+                        Done<v1::ListAttestationsResponse> done);
+  // Needs isms.assets.read organisation-wide. Counts, and a page of the
+  // assets with no IAO in force: one paged read of the IAO assignments and
+  // one walk of the register's names per call.
+  void GetAssetCoverage(const CallInfo& call, const v1::GetAssetCoverageRequest& request,
+                        Done<v1::AssetCoverage> done);
   // Needs isms.audit.read, or a service acting for itself with read-register.
   void GetAuditDelivery(const CallInfo& call, const v1::GetAuditDeliveryRequest& request,
                         Done<isms::audit::v1::DeliveryStatus> done);
@@ -131,8 +172,16 @@ class AssetRegistry : public RefusalRecorder {
   // Commits `changes` and, when that succeeds, wakes the relay.
   absl::Status Commit(const AssetChanges& changes);
 
+  // Up to `page_size` + 1 assets passing `filter` and the owner filters of
+  // `request`, after `after`, with their owners filled from `owners`.
+  absl::StatusOr<std::vector<v1::Asset>> ListWithOwners(const v1::ListAssetsRequest& request,
+                                                        const AssetFilter& filter,
+                                                        const OwnerMap& owners,
+                                                        const std::string& after, int page_size);
+
   AssetStore& store_;
   PermissionClient& permissions_;
+  OwnerDirectory& owners_;
   const Clock& clock_;
 
   // Serializes writers, refusal events included: held from a mutation's

@@ -1,6 +1,7 @@
 #ifndef ISMS_SERVICES_ASSET_ASSET_STORE_H_
 #define ISMS_SERVICES_ASSET_ASSET_STORE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,8 +39,16 @@ struct AssetChanges {
   std::vector<isms::asset::v1::Asset> created;
   // Replaced; NotFound if the name is not stored.
   std::vector<isms::asset::v1::Asset> updated;
-  // Removed; NotFound if the name is not stored.
+  // Removed, with every access record and attestation of theirs; NotFound
+  // if the name is not stored.
   std::vector<std::string> deleted;
+  // Access records ("assets/{a}/accessRecords/{id}") inserted (AlreadyExists
+  // if taken) and replaced (NotFound if not stored).
+  std::vector<isms::asset::v1::AccessRecord> access_created;
+  std::vector<isms::asset::v1::AccessRecord> access_updated;
+  // Attestations ("assets/{a}/attestations/{id}") inserted; AlreadyExists if
+  // taken.
+  std::vector<isms::asset::v1::Attestation> attestations_created;
   // Written to the outbox with the changes.
   std::vector<isms::audit::v1::AuditEvent> events;
 };
@@ -58,6 +67,33 @@ class AssetStore : public OutboxSource {
   virtual absl::StatusOr<std::vector<isms::asset::v1::Asset>> List(const AssetFilter& filter,
                                                                    absl::string_view after,
                                                                    int limit) = 0;
+
+  // The names of up to `limit` assets that pass `filter`, after `after`, in
+  // name order. Cheaper than List (the records are not read), so a caller
+  // that must look at every asset (coverage) reads names only; a name is not
+  // a verified record: Get the ones to show.
+  virtual absl::StatusOr<std::vector<std::string>> ListNames(const AssetFilter& filter,
+                                                             absl::string_view after,
+                                                             int limit) = 0;
+
+  // How many assets pass `filter`.
+  virtual absl::StatusOr<int64_t> Count(const AssetFilter& filter) = 0;
+
+  // The access record named `name`, or nullopt.
+  virtual absl::StatusOr<std::optional<isms::asset::v1::AccessRecord>> GetAccessRecord(
+      absl::string_view name) = 0;
+
+  // Up to `limit` access records of asset `asset` ("assets/{id}"; "" for
+  // every asset) and principal `principal` ("" for every principal), with
+  // names after `after`, in name order. Records are returned as stored:
+  // ended and revoked ones included, active and to_be_removed unset.
+  virtual absl::StatusOr<std::vector<isms::asset::v1::AccessRecord>> ListAccessRecords(
+      absl::string_view asset, absl::string_view principal, absl::string_view after, int limit) = 0;
+
+  // Up to `limit` attestations of asset `asset` with names after `after`, in
+  // name order.
+  virtual absl::StatusOr<std::vector<isms::asset::v1::Attestation>> ListAttestations(
+      absl::string_view asset, absl::string_view after, int limit) = 0;
 
   // Writes all of `changes` in one durable transaction: when this returns OK
   // they survive a crash; otherwise none of them was made.

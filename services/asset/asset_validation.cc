@@ -2,8 +2,10 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/api/page_token.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
@@ -49,6 +51,10 @@ absl::Status ValidateKind(absl::string_view field, v1::InformationKind value, bo
     return Invalid(field, absl::StrCat("unknown kind of information ", static_cast<int>(value)));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateTimestamp(absl::string_view field, const google::protobuf::Timestamp& time) {
+  return IsValidTimestamp(time) ? absl::OkStatus() : Invalid(field, "not a valid timestamp");
 }
 
 }  // namespace
@@ -121,6 +127,87 @@ absl::Status ValidateListAssetsRequest(const v1::ListAssetsRequest& request) {
     return Invalid("no_owner", "cannot be combined with owner");
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateCreateAccessRecordRequest(const v1::CreateAccessRecordRequest& request,
+                                               absl::Time now) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("parent", request.parent(), "assets"));
+  const v1::AccessRecord& record = request.access_record();
+  ISMS_RETURN_IF_ERROR(
+      ValidateResourceName("access_record.principal", record.principal(), "principals"));
+  if (record.level() == v1::ACCESS_LEVEL_UNSPECIFIED) {
+    return Invalid("access_record.level", "required");
+  }
+  if (!v1::AccessLevel_IsValid(record.level())) {
+    return Invalid("access_record.level",
+                   absl::StrCat("unknown access level ", static_cast<int>(record.level())));
+  }
+  ISMS_RETURN_IF_ERROR(ValidateText("access_record.justification", record.justification(),
+                                    kMaxLongTextLength, true));
+  absl::Time start = now;
+  if (record.has_start_time()) {
+    ISMS_RETURN_IF_ERROR(ValidateTimestamp("access_record.start_time", record.start_time()));
+    start = FromProto(record.start_time());
+    if (start < now - kAccessStartTolerance) {
+      return Invalid("access_record.start_time",
+                     "lies in the past: access is recorded from when it is granted");
+    }
+  }
+  if (!record.has_end_time()) return Invalid("access_record.end_time", "required");
+  ISMS_RETURN_IF_ERROR(ValidateTimestamp("access_record.end_time", record.end_time()));
+  const absl::Time end = FromProto(record.end_time());
+  if (end <= start) return Invalid("access_record.end_time", "must be after the start");
+  if (end - start > kMaxAccessDuration) {
+    return Invalid("access_record.end_time", "at most five years after the start");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAccessRecordName(absl::string_view field, absl::string_view name,
+                                      std::string* asset) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "assets" || parts[2] != "accessRecords") {
+    return Invalid(field, "must be assets/{asset}/accessRecords/{id}");
+  }
+  ISMS_RETURN_IF_ERROR(ValidateId(field, parts[1]));
+  ISMS_RETURN_IF_ERROR(ValidateId(field, parts[3]));
+  *asset = absl::StrCat("assets/", parts[1]);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRevokeAccessRecordRequest(const v1::RevokeAccessRecordRequest& request) {
+  std::string asset;
+  ISMS_RETURN_IF_ERROR(ValidateAccessRecordName("name", request.name(), &asset));
+  return ValidateText("reason", request.reason(), kMaxLongTextLength, true);
+}
+
+absl::Status ValidateListAccessRecordsRequest(const v1::ListAccessRecordsRequest& request) {
+  if (request.parent() != "assets/-") {
+    ISMS_RETURN_IF_ERROR(ValidateResourceName("parent", request.parent(), "assets"));
+  } else if (request.principal().empty()) {
+    return Invalid("principal", "required with parent assets/-");
+  }
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalResourceName("principal", request.principal(), "principals"));
+  return EffectivePageSize(request.page_size()).status();
+}
+
+absl::Status ValidateCreateAttestationRequest(const v1::CreateAttestationRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("parent", request.parent(), "assets"));
+  ISMS_RETURN_IF_ERROR(ValidateText("attestation.security_judgement",
+                                    request.attestation().security_judgement(), kMaxLongTextLength,
+                                    true));
+  return ValidateText("attestation.use_judgement", request.attestation().use_judgement(),
+                      kMaxLongTextLength, true);
+}
+
+absl::Status ValidateListAttestationsRequest(const v1::ListAttestationsRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateResourceName("parent", request.parent(), "assets"));
+  return EffectivePageSize(request.page_size()).status();
+}
+
+absl::Status ValidateGetAssetCoverageRequest(const v1::GetAssetCoverageRequest& request) {
+  return EffectivePageSize(request.page_size()).status();
 }
 
 }  // namespace isms::asset

@@ -1,6 +1,8 @@
 #ifndef ISMS_SERVICES_ASSET_ASSET_VALIDATION_H_
 #define ISMS_SERVICES_ASSET_ASSET_VALIDATION_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -34,6 +36,47 @@ absl::Status ValidateUpdateAssetRequest(const isms::asset::v1::UpdateAssetReques
 // A ListAssetsRequest's filters and page size (the token is checked against
 // the filters when decoded).
 absl::Status ValidateListAssetsRequest(const isms::asset::v1::ListAssetsRequest& request);
+
+// The longest an access record may run: access is always reviewed.
+inline constexpr absl::Duration kMaxAccessDuration = absl::Hours(24 * (5 * 365 + 1));
+// How far in the past an access record may start: recording access as if it
+// had been granted earlier is refused beyond clock skew.
+inline constexpr absl::Duration kAccessStartTolerance = absl::Minutes(5);
+
+// A CreateAccessRecordRequest: parent "assets/{id}", the record's principal
+// ("principals/{id}"), level, justification (required), start_time (unset
+// or not before now - kAccessStartTolerance), end_time (required, after the
+// start, at most kMaxAccessDuration after it). Output-only fields are
+// ignored.
+absl::Status ValidateCreateAccessRecordRequest(
+    const isms::asset::v1::CreateAccessRecordRequest& request, absl::Time now);
+
+// A resource name "assets/{asset}/accessRecords/{id}" in `field`; on success
+// sets *asset to "assets/{asset}".
+absl::Status ValidateAccessRecordName(absl::string_view field, absl::string_view name,
+                                      std::string* asset);
+
+// A RevokeAccessRecordRequest: the name, and the reason (required).
+absl::Status ValidateRevokeAccessRecordRequest(
+    const isms::asset::v1::RevokeAccessRecordRequest& request);
+
+// A ListAccessRecordsRequest: parent "assets/{id}" or "assets/-" (which
+// requires principal), principal if set, page size.
+absl::Status ValidateListAccessRecordsRequest(
+    const isms::asset::v1::ListAccessRecordsRequest& request);
+
+// A CreateAttestationRequest: parent "assets/{id}", security_judgement and
+// use_judgement (required). Output-only fields are ignored.
+absl::Status ValidateCreateAttestationRequest(
+    const isms::asset::v1::CreateAttestationRequest& request);
+
+// A ListAttestationsRequest: parent "assets/{id}", page size.
+absl::Status ValidateListAttestationsRequest(
+    const isms::asset::v1::ListAttestationsRequest& request);
+
+// page_size as ListAssets'.
+absl::Status ValidateGetAssetCoverageRequest(
+    const isms::asset::v1::GetAssetCoverageRequest& request);
 
 }  // namespace isms::asset
 

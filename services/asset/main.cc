@@ -23,6 +23,7 @@
 #include "common/time/clock.h"
 #include "services/asset/asset_grpc_service.h"
 #include "services/asset/asset_registry.h"
+#include "services/asset/owner_directory.h"
 #include "services/asset/sqlite_asset_store.h"
 
 ABSL_FLAG(bool, init, false,
@@ -69,7 +70,12 @@ int main(int argc, char** argv) {
   if (!store.ok()) return isms::FailStart(logger, "cannot open storage", store.status());
 
   isms::SystemClock clock;
-  isms::asset::AssetRegistry registry(**store, **permissions, clock);
+  // Owners are asked of the same role service (as services/asset acting for
+  // itself, which needs read-register there); without one every read that
+  // shows an owner is UNAVAILABLE.
+  auto owners = isms::asset::OwnerDirectoryFromFlags(clock);
+  if (!owners.ok()) return isms::FailStart(logger, "bad role service flags", owners.status());
+  isms::asset::AssetRegistry registry(**store, **permissions, **owners, clock);
 
   // Delivery of the outbox to the audit service. Without one, events wait in
   // the outbox (GetAuditDelivery reports them) until a start with one.

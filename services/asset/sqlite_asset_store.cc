@@ -30,6 +30,13 @@ constexpr char kListQuery[] =
     " AND (?6 = 0 OR last_attestation_time <= ?7)"
     " ORDER BY name LIMIT ?8";
 
+// The same filters as kListQuery, for names only and for a count.
+constexpr char kFilterClause[] =
+    " AND (?2 = 0 OR classification = ?2)"
+    " AND (?3 = 0 OR (information_kinds & ?3) != 0)"
+    " AND (?4 = 0 OR review_time <= ?5)"
+    " AND (?6 = 0 OR last_attestation_time <= ?7)";
+
 // Version i+1 of the schema is migrations[i]. Append only; never edit one
 // that has shipped.
 const std::vector<std::string>& Migrations() {
@@ -42,6 +49,18 @@ const std::vector<std::string>& Migrations() {
       "  last_attestation_time INTEGER NOT NULL) WITHOUT ROWID;",
       kOutboxMigration,
       kOutboxChecksumMigration,
+      // Who has access to which asset. The asset and principal columns are
+      // the record's own, copied out to be searched by (and checked against
+      // the record when read).
+      "CREATE TABLE access_records (name TEXT PRIMARY KEY, asset TEXT NOT NULL,"
+      "  principal TEXT NOT NULL, resource BLOB NOT NULL, checksum BLOB NOT NULL)"
+      "  WITHOUT ROWID;"
+      "CREATE INDEX access_records_by_asset ON access_records (asset, name);"
+      "CREATE INDEX access_records_by_principal ON access_records (principal, name);",
+      // The IAO's annual judgements. Names sort by attest time.
+      "CREATE TABLE attestations (name TEXT PRIMARY KEY, asset TEXT NOT NULL,"
+      "  resource BLOB NOT NULL, checksum BLOB NOT NULL) WITHOUT ROWID;"
+      "CREATE INDEX attestations_by_asset ON attestations (asset, name);",
   };
   return *migrations;
 }
@@ -84,6 +103,51 @@ absl::Status WriteAsset(SqliteStatement& write, const Asset& asset) {
       .Bind(7, asset.has_last_attestation_time() ? Micros(asset.last_attestation_time())
                                                  : kNeverAttested)
       .Run();
+}
+
+// Binds `filter` to parameters 2..7 of a query using kFilterClause.
+void BindFilter(SqliteStatement& select, const AssetFilter& filter) {
+  select.Bind(2, static_cast<int64_t>(filter.classification))
+      .Bind(3, filter.information_kind == v1::INFORMATION_KIND_UNSPECIFIED
+                   ? int64_t{0}
+                   : int64_t{1} << filter.information_kind)
+      .Bind(4, int64_t{filter.review_overdue ? 1 : 0})
+      .Bind(5, absl::ToUnixMicros(filter.now))
+      .Bind(6, int64_t{filter.attestation_overdue ? 1 : 0})
+      .Bind(7, absl::ToUnixMicros(filter.now - kAttestationPeriod));
+}
+
+// The asset "assets/{a}" of access record "assets/{a}/accessRecords/{id}".
+std::string AssetOfRecord(absl::string_view name) {
+  const size_t slash = name.find("/accessRecords/");
+  return std::string(name.substr(0, slash == absl::string_view::npos ? 0 : slash));
+}
+
+absl::StatusOr<v1::AccessRecord> ParseAccessRow(const SqliteStatement& row) {
+  const std::string name = row.ColumnText(0);
+  const std::string bytes = row.ColumnText(1);
+  ISMS_RETURN_IF_ERROR(VerifyRecordChecksum("access_records", name, bytes, row.ColumnText(2)));
+  v1::AccessRecord record;
+  if (!record.ParseFromString(bytes) || record.name() != name) {
+    return absl::DataLossError(absl::StrCat("access_records record ", name, " is unreadable"));
+  }
+  return record;
+}
+
+absl::Status WriteAccessRecord(SqliteStatement& write, const v1::AccessRecord& record) {
+  const std::string bytes = record.SerializeAsString();
+  return write.Bind(1, record.name())
+      .Bind(2, AssetOfRecord(record.name()))
+      .Bind(3, record.principal())
+      .BindBlob(4, bytes)
+      .BindBlob(5, RecordChecksum("access_records", record.name(), bytes))
+      .Run();
+}
+
+// The asset "assets/{a}" of "assets/{a}/attestations/{id}".
+std::string AssetOfAttestation(absl::string_view name) {
+  const size_t slash = name.find("/attestations/");
+  return std::string(name.substr(0, slash == absl::string_view::npos ? 0 : slash));
 }
 
 // Runs the kept List query `select` (kListQuery) to the end of one page.
@@ -177,6 +241,95 @@ absl::StatusOr<std::vector<Asset>> SqliteAssetStore::List(const AssetFilter& fil
   return page;
 }
 
+absl::StatusOr<std::vector<std::string>> SqliteAssetStore::ListNames(const AssetFilter& filter,
+                                                                     absl::string_view after,
+                                                                     int limit) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare(absl::StrCat("SELECT name FROM assets WHERE name > ?1",
+                                                  kFilterClause, " ORDER BY name LIMIT ?8")));
+  select.Bind(1, after).Bind(8, int64_t{limit});
+  BindFilter(select, filter);
+  std::vector<std::string> names;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return names;
+    names.push_back(select.ColumnText(0));
+  }
+}
+
+absl::StatusOr<int64_t> SqliteAssetStore::Count(const AssetFilter& filter) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare(absl::StrCat("SELECT count(*) FROM assets WHERE name > ?1", kFilterClause)));
+  select.Bind(1, "");
+  BindFilter(select, filter);
+  ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+  if (!has_row) return absl::InternalError("count(*) returned no row");
+  return select.ColumnInt64(0);
+}
+
+absl::StatusOr<std::optional<v1::AccessRecord>> SqliteAssetStore::GetAccessRecord(
+    absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare("SELECT name, resource, checksum FROM access_records WHERE name = ?"));
+  ISMS_ASSIGN_OR_RETURN(bool found, select.Bind(1, name).Step());
+  if (!found) return std::nullopt;
+  ISMS_ASSIGN_OR_RETURN(v1::AccessRecord record, ParseAccessRow(select));
+  return record;
+}
+
+absl::StatusOr<std::vector<v1::AccessRecord>> SqliteAssetStore::ListAccessRecords(
+    absl::string_view asset, absl::string_view principal, absl::string_view after, int limit) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db_->Prepare("SELECT name, resource, checksum, asset, principal FROM access_records"
+                   " WHERE name > ?1 AND (?2 = '' OR asset = ?2) AND (?3 = '' OR principal = ?3)"
+                   " ORDER BY name LIMIT ?4"));
+  select.Bind(1, after).Bind(2, asset).Bind(3, principal).Bind(4, int64_t{limit});
+  std::vector<v1::AccessRecord> records;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return records;
+    ISMS_ASSIGN_OR_RETURN(v1::AccessRecord record, ParseAccessRow(select));
+    // The search columns are not under the checksum: a row they selected
+    // must be what its record says.
+    if (select.ColumnText(3) != AssetOfRecord(record.name()) ||
+        select.ColumnText(4) != record.principal()) {
+      return absl::DataLossError(absl::StrCat("access_records record ", record.name(),
+                                              ": its search columns disagree with the record"));
+    }
+    records.push_back(std::move(record));
+  }
+}
+
+absl::StatusOr<std::vector<v1::Attestation>> SqliteAssetStore::ListAttestations(
+    absl::string_view asset, absl::string_view after, int limit) {
+  absl::MutexLock lock(&mu_);
+  ISMS_ASSIGN_OR_RETURN(SqliteStatement select,
+                        db_->Prepare("SELECT name, resource, checksum FROM attestations"
+                                     " WHERE asset = ?1 AND name > ?2 ORDER BY name LIMIT ?3"));
+  select.Bind(1, asset).Bind(2, after).Bind(3, int64_t{limit});
+  std::vector<v1::Attestation> attestations;
+  while (true) {
+    ISMS_ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) return attestations;
+    const std::string name = select.ColumnText(0);
+    const std::string bytes = select.ColumnText(1);
+    ISMS_RETURN_IF_ERROR(VerifyRecordChecksum("attestations", name, bytes, select.ColumnText(2)));
+    v1::Attestation attestation;
+    if (!attestation.ParseFromString(bytes) || attestation.name() != name ||
+        AssetOfAttestation(name) != asset) {
+      return absl::DataLossError(absl::StrCat("attestations record ", name, " is unreadable"));
+    }
+    attestations.push_back(std::move(attestation));
+  }
+}
+
 absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
   absl::MutexLock lock(&mu_);
   SqliteDatabase& db = *db_;  // The transaction body runs under this lock.
@@ -212,6 +365,56 @@ absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
         ISMS_RETURN_IF_ERROR(Exists(db, name, &exists));
         if (!exists) return absl::NotFoundError(absl::StrCat(name, " not found"));
         ISMS_RETURN_IF_ERROR(remove.Bind(1, name).Run());
+        ISMS_ASSIGN_OR_RETURN(SqliteStatement remove_access,
+                              db.Prepare("DELETE FROM access_records WHERE asset = ?"));
+        ISMS_RETURN_IF_ERROR(remove_access.Bind(1, name).Run());
+        ISMS_ASSIGN_OR_RETURN(SqliteStatement remove_attestations,
+                              db.Prepare("DELETE FROM attestations WHERE asset = ?"));
+        ISMS_RETURN_IF_ERROR(remove_attestations.Bind(1, name).Run());
+      }
+    }
+    constexpr char kAccessColumns[] =
+        " INTO access_records (name, asset, principal, resource, checksum) VALUES (?, ?, ?, ?, ?)";
+    if (!changes.access_created.empty()) {
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement insert,
+                            db.Prepare(absl::StrCat("INSERT", kAccessColumns)));
+      for (const v1::AccessRecord& record : changes.access_created) {
+        absl::Status written = WriteAccessRecord(insert, record);
+        if (written.code() == absl::StatusCode::kAlreadyExists) {
+          return absl::AlreadyExistsError(absl::StrCat(record.name(), " already exists"));
+        }
+        ISMS_RETURN_IF_ERROR(written);
+      }
+    }
+    if (!changes.attestations_created.empty()) {
+      ISMS_ASSIGN_OR_RETURN(
+          SqliteStatement insert,
+          db.Prepare(
+              "INSERT INTO attestations (name, asset, resource, checksum) VALUES (?, ?, ?, ?)"));
+      for (const v1::Attestation& attestation : changes.attestations_created) {
+        const std::string bytes = attestation.SerializeAsString();
+        absl::Status written =
+            insert.Bind(1, attestation.name())
+                .Bind(2, AssetOfAttestation(attestation.name()))
+                .BindBlob(3, bytes)
+                .BindBlob(4, RecordChecksum("attestations", attestation.name(), bytes))
+                .Run();
+        if (written.code() == absl::StatusCode::kAlreadyExists) {
+          return absl::AlreadyExistsError(absl::StrCat(attestation.name(), " already exists"));
+        }
+        ISMS_RETURN_IF_ERROR(written);
+      }
+    }
+    if (!changes.access_updated.empty()) {
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement exists,
+                            db.Prepare("SELECT 1 FROM access_records WHERE name = ?"));
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement replace,
+                            db.Prepare(absl::StrCat("INSERT OR REPLACE", kAccessColumns)));
+      for (const v1::AccessRecord& record : changes.access_updated) {
+        ISMS_ASSIGN_OR_RETURN(bool found, exists.Bind(1, record.name()).Step());
+        exists.Reset();
+        if (!found) return absl::NotFoundError(absl::StrCat(record.name(), " not found"));
+        ISMS_RETURN_IF_ERROR(WriteAccessRecord(replace, record));
       }
     }
     for (const auto& event : changes.events) ISMS_RETURN_IF_ERROR(AppendToOutbox(db, event));

@@ -47,6 +47,16 @@ class SqliteAssetStore final : public AssetStore {
   absl::StatusOr<std::vector<isms::asset::v1::Asset>> List(const AssetFilter& filter,
                                                            absl::string_view after,
                                                            int limit) override;
+  absl::StatusOr<std::vector<std::string>> ListNames(const AssetFilter& filter,
+                                                     absl::string_view after, int limit) override;
+  absl::StatusOr<int64_t> Count(const AssetFilter& filter) override;
+  absl::StatusOr<std::optional<isms::asset::v1::AccessRecord>> GetAccessRecord(
+      absl::string_view name) override;
+  absl::StatusOr<std::vector<isms::asset::v1::AccessRecord>> ListAccessRecords(
+      absl::string_view asset, absl::string_view principal, absl::string_view after,
+      int limit) override;
+  absl::StatusOr<std::vector<isms::asset::v1::Attestation>> ListAttestations(
+      absl::string_view asset, absl::string_view after, int limit) override;
   absl::Status Commit(const AssetChanges& changes) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) override;
   absl::Status Acknowledge(int64_t through_sequence) override;

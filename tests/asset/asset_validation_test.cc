@@ -125,5 +125,114 @@ TEST(AssetValidationTest, NamesBadListFilters) {
               StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("owner:")));
 }
 
+// The status of recording TestAccess changed by `change`.
+template <typename Change>
+absl::Status AccessWith(Change change) {
+  v1::CreateAccessRecordRequest request =
+      TestAccess("assets/hr-db", "principals/alice", kNow + absl::Hours(24 * 30));
+  change(request);
+  return ValidateCreateAccessRecordRequest(request, kNow);
+}
+
+TEST(AssetValidationTest, AcceptsAValidAccessRecord) {
+  EXPECT_THAT(AccessWith([](auto&) {}), IsOk());
+}
+
+TEST(AssetValidationTest, NamesEveryBadFieldOfAnAccessRecord) {
+  auto invalid = [](absl::string_view field) {
+    return StatusIs(absl::StatusCode::kInvalidArgument, StartsWith(std::string(field) + ":"));
+  };
+  EXPECT_THAT(AccessWith([](auto& r) { r.set_parent("assets/"); }), invalid("parent"));
+  EXPECT_THAT(AccessWith([](auto& r) { r.set_parent("assets/-"); }), invalid("parent"));
+  EXPECT_THAT(AccessWith([](auto& r) { r.mutable_access_record()->set_principal("alice"); }),
+              invalid("access_record.principal"));
+  EXPECT_THAT(AccessWith([](auto& r) { r.mutable_access_record()->clear_level(); }),
+              invalid("access_record.level"));
+  EXPECT_THAT(AccessWith([](auto& r) {
+                r.mutable_access_record()->set_level(static_cast<v1::AccessLevel>(99));
+              }),
+              invalid("access_record.level"));
+  EXPECT_THAT(AccessWith([](auto& r) { r.mutable_access_record()->clear_justification(); }),
+              invalid("access_record.justification"));
+  EXPECT_THAT(AccessWith([](auto& r) { r.mutable_access_record()->clear_end_time(); }),
+              invalid("access_record.end_time"));
+  EXPECT_THAT(AccessWith([](auto& r) {
+                *r.mutable_access_record()->mutable_end_time() = ToProto(kNow - absl::Hours(1));
+              }),
+              invalid("access_record.end_time"));
+  EXPECT_THAT(AccessWith([](auto& r) {
+                *r.mutable_access_record()->mutable_end_time() =
+                    ToProto(kNow + absl::Hours(24 * 365 * 6));
+              }),
+              invalid("access_record.end_time"));
+  EXPECT_THAT(
+      AccessWith([](auto& r) { r.mutable_access_record()->mutable_end_time()->set_nanos(-1); }),
+      invalid("access_record.end_time"));
+}
+
+TEST(AssetValidationTest, AccessCannotBeBackdated) {
+  EXPECT_THAT(AccessWith([](auto& r) {
+                *r.mutable_access_record()->mutable_start_time() = ToProto(kNow - absl::Hours(24));
+              }),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("access_record.start_time")));
+  // Within clock skew is fine; so is a start in the future.
+  EXPECT_THAT(AccessWith([](auto& r) {
+                *r.mutable_access_record()->mutable_start_time() = ToProto(kNow - absl::Minutes(1));
+              }),
+              IsOk());
+}
+
+TEST(AssetValidationTest, NamesBadAccessRecordNamesAndListRequests) {
+  std::string asset;
+  EXPECT_THAT(ValidateAccessRecordName("name", "assets/hr-db/accessRecords/0a", &asset), IsOk());
+  EXPECT_EQ(asset, "assets/hr-db");
+  for (const char* bad :
+       {"", "assets/hr-db", "assets/hr-db/transfers/1", "assets/hr-db/accessRecords/",
+        "assets/../accessRecords/1", "assets/hr-db/accessRecords/1/x"}) {
+    EXPECT_THAT(ValidateAccessRecordName("name", bad, &asset),
+                StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("name")))
+        << bad;
+  }
+  v1::RevokeAccessRecordRequest revoke;
+  revoke.set_name("assets/hr-db/accessRecords/1");
+  EXPECT_THAT(ValidateRevokeAccessRecordRequest(revoke),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("reason")));
+  v1::ListAccessRecordsRequest list;
+  list.set_parent("assets/-");
+  EXPECT_THAT(ValidateListAccessRecordsRequest(list),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("principal")));
+  list.set_principal("principals/alice");
+  EXPECT_THAT(ValidateListAccessRecordsRequest(list), IsOk());
+  list.set_parent("");
+  EXPECT_THAT(ValidateListAccessRecordsRequest(list),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("parent")));
+}
+
+TEST(AssetValidationTest, NamesBadAttestationFields) {
+  v1::CreateAttestationRequest request;
+  request.set_parent("assets/hr-db");
+  request.mutable_attestation()->set_security_judgement("fine");
+  request.mutable_attestation()->set_use_judgement("fine");
+  EXPECT_THAT(ValidateCreateAttestationRequest(request), IsOk());
+  v1::CreateAttestationRequest bad = request;
+  bad.clear_parent();
+  EXPECT_THAT(ValidateCreateAttestationRequest(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("parent")));
+  bad = request;
+  bad.mutable_attestation()->clear_security_judgement();
+  EXPECT_THAT(
+      ValidateCreateAttestationRequest(bad),
+      StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("attestation.security_judgement")));
+  bad = request;
+  bad.mutable_attestation()->set_use_judgement(std::string(5000, 'x'));
+  EXPECT_THAT(
+      ValidateCreateAttestationRequest(bad),
+      StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("attestation.use_judgement")));
+  v1::ListAttestationsRequest list;
+  list.set_parent("assets/-");
+  EXPECT_THAT(ValidateListAttestationsRequest(list),
+              StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("parent")));
+}
+
 }  // namespace
 }  // namespace isms::asset

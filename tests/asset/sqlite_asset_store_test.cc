@@ -153,6 +153,87 @@ TEST_F(SqliteAssetStoreTest, AttestationOverdueCountsMissingAndYearOldAttestatio
   EXPECT_THAT(Names(filter), ElementsAre("assets/never", "assets/stale"));
 }
 
+TEST_F(SqliteAssetStoreTest, ListNamesAndCountApplyTheSameFiltersAsList) {
+  for (const char* id : {"a", "b", "c"}) ASSERT_THAT(Create(Named(id)), IsOk());
+  ASSERT_THAT(Create(Named("old", kNow - absl::Hours(1))), IsOk());
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<std::string> all, store_->ListNames(Now(), "", 100));
+  EXPECT_THAT(all, ElementsAre("assets/a", "assets/b", "assets/c", "assets/old"));
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<std::string> after,
+                            store_->ListNames(Now(), "assets/a", 2));
+  EXPECT_THAT(after, ElementsAre("assets/b", "assets/c"));
+  AssetFilter overdue = Now();
+  overdue.review_overdue = true;
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<std::string> late, store_->ListNames(overdue, "", 100));
+  EXPECT_THAT(late, ElementsAre("assets/old"));
+  ISMS_ASSERT_OK_AND_ASSIGN(int64_t count, store_->Count(Now()));
+  EXPECT_EQ(count, 4);
+  ISMS_ASSERT_OK_AND_ASSIGN(int64_t overdue_count, store_->Count(overdue));
+  EXPECT_EQ(overdue_count, 1);
+}
+
+TEST_F(SqliteAssetStoreTest, AccessRecordsAreListedByAssetAndByPrincipal) {
+  ASSERT_THAT(Create(Named("a")), IsOk());
+  ASSERT_THAT(Create(Named("b")), IsOk());
+  AssetChanges changes;
+  for (const auto& [name, principal] : std::vector<std::pair<std::string, std::string>>{
+           {"assets/a/accessRecords/1", "principals/alice"},
+           {"assets/a/accessRecords/2", "principals/bob"},
+           {"assets/b/accessRecords/3", "principals/alice"}}) {
+    v1::AccessRecord record;
+    record.set_name(name);
+    record.set_principal(principal);
+    changes.access_created.push_back(record);
+  }
+  ASSERT_THAT(store_->Commit(changes), IsOk());
+  auto names = [&](absl::string_view asset, absl::string_view principal) {
+    std::vector<std::string> found;
+    auto records = store_->ListAccessRecords(asset, principal, "", 100);
+    EXPECT_TRUE(records.ok()) << records.status();
+    if (records.ok()) {
+      for (const auto& record : *records) found.push_back(record.name());
+    }
+    return found;
+  };
+  EXPECT_THAT(names("assets/a", ""),
+              ElementsAre("assets/a/accessRecords/1", "assets/a/accessRecords/2"));
+  EXPECT_THAT(names("", "principals/alice"),
+              ElementsAre("assets/a/accessRecords/1", "assets/b/accessRecords/3"));
+  // Deleting an asset removes its records with it, in the same transaction.
+  AssetChanges remove;
+  remove.deleted.push_back("assets/a");
+  ASSERT_THAT(store_->Commit(remove), IsOk());
+  EXPECT_THAT(names("", ""), ElementsAre("assets/b/accessRecords/3"));
+  // Updating a record that is not stored is NotFound and writes nothing.
+  AssetChanges update;
+  update.access_updated.push_back(changes.access_created[0]);
+  EXPECT_THAT(store_->Commit(update), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SqliteAssetStoreTest, AttestationsAreListedByAssetAndGoWithIt) {
+  ASSERT_THAT(Create(Named("a")), IsOk());
+  AssetChanges changes;
+  for (const char* name : {"assets/a/attestations/2", "assets/a/attestations/1"}) {
+    v1::Attestation attestation;
+    attestation.set_name(name);
+    changes.attestations_created.push_back(attestation);
+  }
+  ASSERT_THAT(store_->Commit(changes), IsOk());
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<v1::Attestation> listed,
+                            store_->ListAttestations("assets/a", "", 10));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name(), "assets/a/attestations/1");
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<v1::Attestation> after,
+                            store_->ListAttestations("assets/a", "assets/a/attestations/1", 10));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_THAT(store_->Commit(changes), StatusIs(absl::StatusCode::kAlreadyExists));
+  AssetChanges remove;
+  remove.deleted.push_back("assets/a");
+  ASSERT_THAT(store_->Commit(remove), IsOk());
+  ISMS_ASSERT_OK_AND_ASSIGN(std::vector<v1::Attestation> gone,
+                            store_->ListAttestations("assets/a", "", 10));
+  EXPECT_TRUE(gone.empty());
+}
+
 TEST_F(SqliteAssetStoreTest, ARecordAlteredOnDiskIsDataLoss) {
   ASSERT_THAT(Create(Named("hr-db")), IsOk());
   ASSERT_THAT(db_->Exec("UPDATE assets SET resource = x'0a0d6173736574732f68722d6462'"), IsOk());

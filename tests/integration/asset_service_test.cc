@@ -39,8 +39,10 @@ class AssetServiceTest : public AuditSuite {
     // principals/iao holds the IAO role for assets/hr-db; principals/keeper
     // is the ISM (isms.assets.manage, isms.assets.read, isms.audit.read),
     // appointed last because it ends the bootstrap admin's powers.
-    for (const char* id : {"keeper", "iao", "nobody"}) ASSERT_NO_FATAL_FAILURE(AddPerson(id));
-    ASSERT_NO_FATAL_FAILURE(Appoint("roles/iao", "principals/iao", "assets/hr-db"));
+    for (const char* id : {"keeper", "iao", "nobody", "alice"}) {
+      ASSERT_NO_FATAL_FAILURE(AddPerson(id));
+    }
+    ASSERT_NO_FATAL_FAILURE(Appoint("roles/iao", "principals/iao", "assets/hr-db", &iao_));
     ASSERT_NO_FATAL_FAILURE(Appoint("roles/ism", "principals/keeper", ""));
     ASSERT_NO_FATAL_FAILURE(StartAsset());
   }
@@ -57,7 +59,8 @@ class AssetServiceTest : public AuditSuite {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
-  void Appoint(const std::string& role, const std::string& principal, const std::string& scope) {
+  void Appoint(const std::string& role, const std::string& principal, const std::string& scope,
+               std::string* name = nullptr) {
     grpc::ClientContext context;
     Prepare(context, kRootToken);
     role::v1::CreateAssignmentRequest request;
@@ -67,7 +70,73 @@ class AssetServiceTest : public AuditSuite {
     role::v1::Assignment assignment;
     grpc::Status status = role_->CreateAssignment(&context, request, &assignment);
     ASSERT_TRUE(status.ok()) << status.error_message();
+    if (name != nullptr) *name = assignment.name();
   }
+
+  // As principals/keeper, the ISM: the bootstrap admin's powers ended when
+  // the ISM was appointed.
+  void Revoke(const std::string& assignment) {
+    grpc::ClientContext context;
+    Prepare(context, kKeeperToken);
+    role::v1::RevokeAssignmentRequest request;
+    request.set_name(assignment);
+    request.set_reason("moved to another team");
+    role::v1::Assignment revoked;
+    grpc::Status status = role_->RevokeAssignment(&context, request, &revoked);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  grpc::Status List(const std::string& token, asset::v1::ListAssetsRequest request,
+                    std::vector<std::string>* names) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    asset::v1::ListAssetsResponse response;
+    grpc::Status status = asset_->ListAssets(&context, request, &response);
+    names->clear();
+    for (const Asset& asset : response.assets()) names->push_back(asset.name());
+    return status;
+  }
+
+  grpc::Status Grant(const std::string& token, const std::string& principal,
+                     absl::Duration for_how_long, asset::v1::AccessRecord* record,
+                     const std::string& justification = "payroll reconciliation") {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    asset::v1::CreateAccessRecordRequest request;
+    request.set_parent("assets/hr-db");
+    request.mutable_access_record()->set_principal(principal);
+    request.mutable_access_record()->set_level(asset::v1::ACCESS_LEVEL_READ);
+    request.mutable_access_record()->set_justification(justification);
+    *request.mutable_access_record()->mutable_end_time() = ToProto(absl::Now() + for_how_long);
+    return asset_->CreateAccessRecord(&context, request, record);
+  }
+
+  grpc::Status RevokeAccess(const std::string& token, const std::string& name,
+                            asset::v1::AccessRecord* record) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    asset::v1::RevokeAccessRecordRequest request;
+    request.set_name(name);
+    request.set_reason("no longer needed");
+    return asset_->RevokeAccessRecord(&context, request, record);
+  }
+
+  grpc::Status ListAccess(const std::string& token, asset::v1::ListAccessRecordsResponse* listed) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    asset::v1::ListAccessRecordsRequest request;
+    request.set_parent("assets/hr-db");
+    return asset_->ListAccessRecords(&context, request, listed);
+  }
+
+  grpc::Status Coverage(const std::string& token, asset::v1::AssetCoverage* coverage) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    return asset_->GetAssetCoverage(&context, asset::v1::GetAssetCoverageRequest(), coverage);
+  }
+
+  // The assignment that makes principals/iao the IAO of assets/hr-db.
+  std::string iao_;
 
   static Asset NewAsset() {
     Asset asset;
@@ -421,6 +490,326 @@ TEST_F(AssetServiceTest, ListPagesWithTheRealRoleServiceDeciding) {
   asset::v1::ListAssetsResponse response;
   EXPECT_THAT(asset_->ListAssets(&context, asset::v1::ListAssetsRequest(), &response),
               GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+}
+
+TEST_F(AssetServiceTest, ReadingAnAssetShowsTheOwnerTheRoleServiceNamesAndHowTheyHoldIt) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_FALSE(created.has_owner()) << "a create returns what was stored; no owner is stored";
+  for (const char* token : {kKeeperToken, kIaoToken}) {
+    Asset asset;
+    ASSERT_THAT(Get(token, "assets/hr-db", &asset), GrpcCodeIs(grpc::StatusCode::OK));
+    EXPECT_EQ(asset.owner().principal(), "principals/iao");
+    EXPECT_EQ(asset.owner().via(), asset::v1::OWNER_VIA_APPOINTMENT);
+    EXPECT_EQ(asset.owner().source(), iao_);
+    EXPECT_THAT(asset.owner().explanation(), HasSubstr("roles/iao for assets/hr-db"));
+  }
+  asset::v1::ListAssetsRequest request;
+  request.set_owner("principals/iao");
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(names, std::vector<std::string>{"assets/hr-db"});
+}
+
+TEST_F(AssetServiceTest, AnAssetWithoutAnIaoIsListedByNoOwnerAndInTheCoverageView) {
+  for (const char* id : {"hr-db", "orphan"}) {
+    Asset created;
+    ASSERT_THAT(Create(kKeeperToken, id, &created), GrpcCodeIs(grpc::StatusCode::OK));
+  }
+  Asset orphan;
+  ASSERT_THAT(Get(kKeeperToken, "assets/orphan", &orphan), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_FALSE(orphan.has_owner());
+  asset::v1::ListAssetsRequest request;
+  request.set_no_owner(true);
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(names, std::vector<std::string>{"assets/orphan"});
+  asset::v1::AssetCoverage coverage;
+  ASSERT_THAT(Coverage(kKeeperToken, &coverage), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(coverage.asset_count(), 2);
+  EXPECT_EQ(coverage.without_owner_count(), 1);
+  EXPECT_THAT(coverage.assets_without_owner(), ::testing::ElementsAre("assets/orphan"));
+
+  // The coverage view is for readers of the whole register: the IAO of one
+  // asset is refused, and the refusal is audited.
+  EXPECT_THAT(Coverage(kIaoToken, &coverage), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  WaitForDelivery();
+  const auto events = AssetEventsWhen([](const auto& events) {
+    for (const auto& event : events) {
+      if (event.method() == "/isms.asset.v1.AssetService/GetAssetCoverage") return true;
+    }
+    return false;
+  });
+  EXPECT_THAT(events,
+              Contains(::testing::Property(&audit::v1::AuditEvent::method,
+                                           "/isms.asset.v1.AssetService/GetAssetCoverage")));
+}
+
+TEST_F(AssetServiceTest, OnceTheIaoIsRevokedInTheRoleServiceTheAssetHasNoOwner) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  ASSERT_NO_FATAL_FAILURE(Revoke(iao_));
+  Asset asset;
+  ASSERT_THAT(Get(kKeeperToken, "assets/hr-db", &asset), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_FALSE(asset.has_owner()) << "no stale copy of the owner";
+  asset::v1::ListAssetsRequest request;
+  request.set_no_owner(true);
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(names, std::vector<std::string>{"assets/hr-db"});
+  // And the revoked IAO's next change is refused.
+  Asset ignored;
+  EXPECT_THAT(UpdateTitle(kIaoToken, "Changed", created.etag(), &ignored),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+}
+
+TEST_F(AssetServiceTest, WithTheRoleServiceStoppedOwnerReadsAreUnavailableNeverAGuess) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  StopRole();
+  asset::v1::ListAssetsRequest request;
+  request.set_no_owner(true);
+  std::vector<std::string> names;
+  EXPECT_THAT(List(kKeeperToken, request, &names), GrpcCodeIs(grpc::StatusCode::UNAVAILABLE));
+  asset::v1::AssetCoverage coverage;
+  EXPECT_THAT(Coverage(kKeeperToken, &coverage), GrpcCodeIs(grpc::StatusCode::UNAVAILABLE));
+}
+
+TEST_F(AssetServiceTest, OnlyTheIaoRecordsAccessAndOthersAreRefusedAndAudited) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  asset::v1::AccessRecord record;
+  ASSERT_THAT(Grant(kIaoToken, "principals/alice", absl::Hours(24), &record),
+              GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(record.granted_by(), "principals/iao");
+  EXPECT_THAT(record.grant_explanation(), HasSubstr(iao_));
+  EXPECT_TRUE(record.active());
+
+  asset::v1::AccessRecord refused;
+  // The ISM keeps the register but is not the asset's owner.
+  EXPECT_THAT(Grant(kKeeperToken, "principals/alice", absl::Hours(24), &refused),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(Grant(kNobodyToken, "principals/nobody", absl::Hours(24), &refused),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(Grant(kIaoToken, "principals/iao", absl::Hours(24), &refused),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED))
+      << "not even the IAO records access for themselves";
+  EXPECT_THAT(RevokeAccess(kNobodyToken, record.name(), &refused),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+
+  WaitForDelivery();
+  const auto events = AssetEventsWhen([](const auto& events) {
+    int denied = 0;
+    for (const auto& event : events) denied += event.outcome() == audit::v1::OUTCOME_DENIED;
+    return denied >= 4;
+  });
+  std::vector<std::string> denied;
+  for (const auto& event : events) {
+    if (event.outcome() == audit::v1::OUTCOME_DENIED) denied.push_back(event.principal());
+    if (event.resource() == record.name() && event.outcome() == audit::v1::OUTCOME_SUCCEEDED) {
+      EXPECT_EQ(event.attributes().at("permission"), "isms.assets.access.manage");
+      EXPECT_THAT(event.attributes().at("permission_explanation"), HasSubstr(iao_));
+    }
+  }
+  EXPECT_EQ(denied, (std::vector<std::string>{"principals/keeper", "principals/nobody",
+                                              "principals/iao", "principals/nobody"}));
+
+  asset::v1::ListAccessRecordsResponse listed;
+  ASSERT_THAT(ListAccess(kKeeperToken, &listed), GrpcCodeIs(grpc::StatusCode::OK));
+  ASSERT_EQ(listed.access_records_size(), 1);
+  EXPECT_EQ(listed.access_records(0).principal(), "principals/alice");
+}
+
+TEST_F(AssetServiceTest, TheIaosDelegateRecordsAccessAndTheRecordSaysSo) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  {
+    grpc::ClientContext context;
+    Prepare(context, kIaoToken);
+    role::v1::CreateDelegationRequest request;
+    request.mutable_delegation()->set_assignment(iao_);
+    request.mutable_delegation()->set_delegate("principals/nobody");
+    request.mutable_delegation()->set_permission("isms.assets.access.manage");
+    *request.mutable_delegation()->mutable_effective_until() =
+        ToProto(absl::Now() + absl::Hours(24));
+    role::v1::Delegation delegation;
+    grpc::Status status = role_->CreateDelegation(&context, request, &delegation);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  asset::v1::AccessRecord record;
+  ASSERT_THAT(Grant(kNobodyToken, "principals/alice", absl::Hours(24), &record),
+              GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(record.granted_by(), "principals/nobody");
+  EXPECT_THAT(record.grant_explanation(), HasSubstr("delegations/"));
+  EXPECT_THAT(record.grant_explanation(), HasSubstr("principals/iao"));
+}
+
+TEST_F(AssetServiceTest, ExpiredAccessStopsCounting) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  asset::v1::AccessRecord record;
+  ASSERT_THAT(Grant(kIaoToken, "principals/alice", absl::Seconds(2), &record),
+              GrpcCodeIs(grpc::StatusCode::OK));
+  absl::SleepFor(FromProto(record.end_time()) - absl::Now() + absl::Milliseconds(100));
+  asset::v1::ListAccessRecordsResponse listed;
+  ASSERT_THAT(ListAccess(kKeeperToken, &listed), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(listed.access_records_size(), 0);
+  grpc::ClientContext context;
+  Prepare(context, kKeeperToken);
+  asset::v1::GetAccessRecordRequest get;
+  get.set_name(record.name());
+  asset::v1::AccessRecord read;
+  ASSERT_THAT(asset_->GetAccessRecord(&context, get, &read), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_FALSE(read.active());
+  // Nothing in force: the asset may go.
+  EXPECT_THAT(Delete(kKeeperToken, ""), GrpcCodeIs(grpc::StatusCode::OK));
+}
+
+TEST_F(AssetServiceTest, AfterTheIaoIsRevokedTheirNextGrantIsRefused) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  asset::v1::AccessRecord record;
+  ASSERT_THAT(Grant(kIaoToken, "principals/alice", absl::Hours(24), &record),
+              GrpcCodeIs(grpc::StatusCode::OK));
+  ASSERT_NO_FATAL_FAILURE(Revoke(iao_));
+  asset::v1::AccessRecord refused;
+  EXPECT_THAT(Grant(kIaoToken, "principals/nobody", absl::Hours(24), &refused),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(RevokeAccess(kIaoToken, record.name(), &refused),
+              GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+}
+
+TEST_F(AssetServiceTest, ALeaversAccessIsListedAsToBeRemovedAndBlocksDeletion) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  asset::v1::AccessRecord record;
+  ASSERT_THAT(Grant(kIaoToken, "principals/alice", absl::Hours(24), &record),
+              GrpcCodeIs(grpc::StatusCode::OK));
+  {
+    grpc::ClientContext context;
+    Prepare(context, kKeeperToken);
+    role::v1::MarkPrincipalLeftRequest request;
+    request.set_name("principals/alice");
+    role::v1::MarkPrincipalLeftResponse response;
+    grpc::Status status = role_->MarkPrincipalLeft(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  asset::v1::ListAccessRecordsResponse listed;
+  ASSERT_THAT(ListAccess(kKeeperToken, &listed), GrpcCodeIs(grpc::StatusCode::OK));
+  ASSERT_EQ(listed.access_records_size(), 1);
+  EXPECT_TRUE(listed.access_records(0).to_be_removed());
+  // No new access for a leaver.
+  asset::v1::AccessRecord refused;
+  EXPECT_THAT(Grant(kIaoToken, "principals/alice", absl::Hours(24), &refused),
+              GrpcCodeIs(grpc::StatusCode::FAILED_PRECONDITION));
+  // The asset keeps its record until the access is revoked.
+  grpc::Status deleted = Delete(kKeeperToken, "");
+  EXPECT_THAT(deleted, GrpcCodeIs(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_THAT(deleted.error_message(), HasSubstr(record.name()));
+  ASSERT_THAT(RevokeAccess(kIaoToken, record.name(), &refused), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_THAT(Delete(kKeeperToken, ""), GrpcCodeIs(grpc::StatusCode::OK));
+}
+
+TEST_F(AssetServiceTest, WithTheRoleServiceStoppedAccessChangesAreUnavailableAndNothingIsWritten) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  asset::v1::AccessRecord record;
+  ASSERT_THAT(Grant(kIaoToken, "principals/alice", absl::Hours(24), &record),
+              GrpcCodeIs(grpc::StatusCode::OK));
+  WaitForDelivery();
+  StopRole();
+  asset::v1::AccessRecord ignored;
+  EXPECT_THAT(Grant(kIaoToken, "principals/nobody", absl::Hours(24), &ignored),
+              GrpcCodeIs(grpc::StatusCode::UNAVAILABLE));
+  EXPECT_THAT(RevokeAccess(kIaoToken, record.name(), &ignored),
+              GrpcCodeIs(grpc::StatusCode::UNAVAILABLE));
+  ASSERT_NO_FATAL_FAILURE(StartRole());
+  asset::v1::ListAccessRecordsResponse listed;
+  grpc::Status status;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline;) {
+    status = ListAccess(kKeeperToken, &listed);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_THAT(status, GrpcCodeIs(grpc::StatusCode::OK));
+  ASSERT_EQ(listed.access_records_size(), 1);
+  EXPECT_TRUE(listed.access_records(0).active()) << "the refused revoke changed nothing";
+  WaitForDelivery();
+  EXPECT_EQ(AssetEventsWhen([](const auto&) { return true; }).size(), 2u)
+      << "only the create and the grant before the stop were recorded";
+}
+
+TEST_F(AssetServiceTest, BadAccessRequestsAreInvalidArgumentNamingTheField) {
+  asset::v1::AccessRecord ignored;
+  grpc::Status status =
+      Grant(kIaoToken, "principals/alice", absl::Hours(24), &ignored, /*justification=*/"");
+  EXPECT_THAT(status, GrpcCodeIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(status.error_message(), StartsWith("access_record.justification"));
+  status = Grant(kIaoToken, "principals/alice", absl::Hours(24 * 365 * 6), &ignored);
+  EXPECT_THAT(status.error_message(), StartsWith("access_record.end_time"));
+  status = RevokeAccess(kIaoToken, "assets/hr-db/transfers/1", &ignored);
+  EXPECT_THAT(status, GrpcCodeIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(status.error_message(), StartsWith("name"));
+  grpc::ClientContext context;
+  Prepare(context, kKeeperToken);
+  asset::v1::ListAccessRecordsRequest list;
+  list.set_parent("assets/-");
+  asset::v1::ListAccessRecordsResponse listed;
+  status = asset_->ListAccessRecords(&context, list, &listed);
+  EXPECT_THAT(status, GrpcCodeIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(status.error_message(), StartsWith("principal"));
+}
+
+TEST_F(AssetServiceTest, OnlyTheIaoAttestsNotTheIsmNorADelegate) {
+  Asset created;
+  ASSERT_THAT(Create(kKeeperToken, "hr-db", &created), GrpcCodeIs(grpc::StatusCode::OK));
+  {
+    // The IAO hands the attest permission itself to principals/nobody.
+    grpc::ClientContext context;
+    Prepare(context, kIaoToken);
+    role::v1::CreateDelegationRequest request;
+    request.mutable_delegation()->set_assignment(iao_);
+    request.mutable_delegation()->set_delegate("principals/nobody");
+    request.mutable_delegation()->set_permission("isms.assets.attestations.submit");
+    *request.mutable_delegation()->mutable_effective_until() =
+        ToProto(absl::Now() + absl::Hours(24));
+    role::v1::Delegation delegation;
+    grpc::Status status = role_->CreateDelegation(&context, request, &delegation);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  auto attest = [&](const std::string& token, asset::v1::Attestation* attestation) {
+    grpc::ClientContext context;
+    Prepare(context, token);
+    asset::v1::CreateAttestationRequest request;
+    request.set_parent("assets/hr-db");
+    request.mutable_attestation()->set_security_judgement("patched, access reviewed");
+    request.mutable_attestation()->set_use_judgement("payroll only");
+    request.mutable_attestation()->set_still_required(true);
+    return asset_->CreateAttestation(&context, request, attestation);
+  };
+  asset::v1::Attestation attestation;
+  EXPECT_THAT(attest(kKeeperToken, &attestation), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(attest(kNobodyToken, &attestation), GrpcCodeIs(grpc::StatusCode::PERMISSION_DENIED))
+      << "a delegate holding the permission is not the IAO";
+  ASSERT_THAT(attest(kIaoToken, &attestation), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_EQ(attestation.attester(), "principals/iao");
+  EXPECT_THAT(attestation.explanation(), HasSubstr(iao_));
+  asset::v1::ListAssetsRequest overdue;
+  overdue.set_attestation_overdue(true);
+  std::vector<std::string> names;
+  ASSERT_THAT(List(kKeeperToken, overdue, &names), GrpcCodeIs(grpc::StatusCode::OK));
+  EXPECT_TRUE(names.empty()) << "attested today";
+  WaitForDelivery();
+  const auto events = AssetEventsWhen([](const auto& events) {
+    int denied = 0;
+    for (const auto& event : events) denied += event.outcome() == audit::v1::OUTCOME_DENIED;
+    return denied >= 2;
+  });
+  std::vector<std::string> denied;
+  for (const auto& event : events) {
+    if (event.outcome() == audit::v1::OUTCOME_DENIED) denied.push_back(event.principal());
+  }
+  EXPECT_EQ(denied, (std::vector<std::string>{"principals/keeper", "principals/nobody"}));
 }
 
 }  // namespace

@@ -94,7 +94,11 @@ void AuditSuite::SetUp() {
       absl::StrCat(Sha256Hex(kRootToken), " principal principals/root\n", Sha256Hex(kAuditorToken),
                    " principal principals/auditor\n", Sha256Hex(kAuditServiceToken),
                    " service services/audit check-permissions\n", Sha256Hex(kAssetServiceToken),
-                   " service services/asset check-permissions\n"));
+                   " service services/asset check-permissions read-register\n",
+                   // The asset tests' ISM changes appointments once bootstrap ends.
+                   Sha256Hex(kKeeperToken), " principal principals/keeper\n",
+                   // The asset tests' IAO delegates at the role service.
+                   Sha256Hex(kIaoToken), " principal principals/iao\n"));
   WriteFile(dir_.path() + "/asset-tokens",
             absl::StrCat(Sha256Hex(kKeeperToken), " principal principals/keeper\n",
                          Sha256Hex(kIaoToken), " principal principals/iao\n",

@@ -29,7 +29,8 @@ inline constexpr char kAuditServiceToken[] = "audit-token";  // services/audit, 
 // services/asset: check-permissions at the role service, append-audit at the
 // audit service.
 inline constexpr char kAssetServiceToken[] = "asset-svc-token";
-// People the asset service knows (its own token file).
+// People the asset service knows (its own token file); principals/keeper and
+// principals/iao are known to the role service too.
 inline constexpr char kKeeperToken[] = "keeper-token";  // principals/keeper
 inline constexpr char kIaoToken[] = "iao-token";        // principals/iao
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -28,12 +29,30 @@ constexpr char kKeyPem[] =
     "MC4CAQAwBQYDK2VwBCIEIOMfgl9ZH/Ov8bWIkAS39eTG9ZPqVGDNlDMUU6orOR8x\n"
     "-----END PRIVATE KEY-----\n";
 
+// A directory for the log's files, on tmpfs when there is one (every append
+// is fsync'd); the log needs files, as its reads, checkpoints and query index
+// use connections of their own.
+// Removed when the fuzzer exits.
+std::string FuzzDirectory() {
+  static std::string made;
+  for (const char* base : {"/dev/shm", "/tmp"}) {
+    std::string path = std::string(base) + "/audit-fuzz-XXXXXX";
+    if (mkdtemp(path.data()) == nullptr) continue;
+    made = path;
+    std::atexit([] { std::filesystem::remove_all(made); });
+    return path;
+  }
+  std::abort();
+}
+
 struct Fixture {
   isms::SystemClock clock;
+  std::string dir = FuzzDirectory();
   std::unique_ptr<TreeHeadSigner> signer = *TreeHeadSigner::FromPrivateKeyPem(kKeyPem);
   std::unique_ptr<SqliteAuditStore> store =
-      *SqliteAuditStore::Open(":memory:", isms::SqliteInit::kCreateIfEmpty);
-  std::unique_ptr<AuditLog> log = *AuditLog::Open(*store, *signer, clock);
+      *SqliteAuditStore::Open(dir + "/audit.db", isms::SqliteInit::kCreateIfEmpty);
+  std::unique_ptr<QueryIndex> index = *QueryIndex::Open(dir + "/audit-index.db", dir + "/audit.db");
+  std::unique_ptr<AuditLog> log = *AuditLog::Open(*store, *index, *signer, clock);
 };
 
 void Check(const absl::Status& status) {

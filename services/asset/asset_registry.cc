@@ -276,12 +276,20 @@ void AssetRegistry::ListAssets(const CallInfo& call, const v1::ListAssetsRequest
                     ListWithOwners(request, filter, *owners, after, page_size);
                 if (!found.ok()) return done(found.status());
                 v1::ListAssetsResponse response;
+                size_t bytes = 0;
                 for (Asset& asset : *found) {
-                  if (response.assets_size() == page_size) {
+                  // A page ends at page_size assets or kMaxListReplyBytes,
+                  // whichever comes first (at least one asset): a page of
+                  // 1,000 large assets was 5 MB, over every client's default
+                  // 4 MiB limit, and slow readers of such pages held a GB.
+                  const size_t size = asset.ByteSizeLong();
+                  if (response.assets_size() == page_size ||
+                      (response.assets_size() > 0 && bytes + size > kMaxListReplyBytes)) {
                     response.set_next_page_token(EncodePageToken(
                         response.assets(response.assets_size() - 1).name(), fingerprint));
                     break;
                   }
+                  bytes += size;
                   *response.add_assets() = std::move(asset);
                 }
                 done(std::move(response));

@@ -26,6 +26,9 @@ class OutboxRelay;
 
 namespace isms::asset {
 
+// Most bytes of assets one ListAssets page carries (at least one asset).
+inline constexpr size_t kMaxListReplyBytes = 1 << 20;
+
 // The permissions the asset service asks the role service about (see the
 // proto's service comment for who holds them).
 inline constexpr char kReadAssets[] = "isms.assets.read";

@@ -61,6 +61,10 @@ const std::vector<std::string>& Migrations() {
       "CREATE TABLE attestations (name TEXT PRIMARY KEY, asset TEXT NOT NULL,"
       "  resource BLOB NOT NULL, checksum BLOB NOT NULL) WITHOUT ROWID;"
       "CREATE INDEX attestations_by_asset ON attestations (asset, name);",
+      // Names of deleted assets, never given out again: the role service's
+      // IAO appointments and delegations name the asset, and a new asset
+      // under an old name would inherit its predecessor's owner.
+      "CREATE TABLE retired_asset_names (name TEXT PRIMARY KEY) WITHOUT ROWID;",
   };
   return *migrations;
 }
@@ -339,7 +343,20 @@ absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
         " last_attestation_time) VALUES (?, ?, ?, ?, ?, ?, ?)";
     if (!changes.created.empty()) {
       ISMS_ASSIGN_OR_RETURN(SqliteStatement insert, db.Prepare(absl::StrCat("INSERT", kColumns)));
+      ISMS_ASSIGN_OR_RETURN(SqliteStatement retired,
+                            db.Prepare("SELECT 1 FROM retired_asset_names WHERE name = ?"));
       for (const Asset& asset : changes.created) {
+        retired.Bind(1, asset.name());
+        absl::StatusOr<bool> was_deleted = retired.Step();
+        retired.Reset();
+        ISMS_RETURN_IF_ERROR(was_deleted.status());
+        if (*was_deleted) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              asset.name(),
+              " was deleted, and names of deleted assets are not given out again (the IAO "
+              "appointed for it in the role service would own the new asset); choose another "
+              "asset_id"));
+        }
         absl::Status written = WriteAsset(insert, asset);
         if (written.code() == absl::StatusCode::kAlreadyExists) {
           return absl::AlreadyExistsError(absl::StrCat(asset.name(), " already exists"));
@@ -365,6 +382,9 @@ absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
         ISMS_RETURN_IF_ERROR(Exists(db, name, &exists));
         if (!exists) return absl::NotFoundError(absl::StrCat(name, " not found"));
         ISMS_RETURN_IF_ERROR(remove.Bind(1, name).Run());
+        ISMS_ASSIGN_OR_RETURN(SqliteStatement retire,
+                              db.Prepare("INSERT OR IGNORE INTO retired_asset_names VALUES (?)"));
+        ISMS_RETURN_IF_ERROR(retire.Bind(1, name).Run());
         ISMS_ASSIGN_OR_RETURN(SqliteStatement remove_access,
                               db.Prepare("DELETE FROM access_records WHERE asset = ?"));
         ISMS_RETURN_IF_ERROR(remove_access.Bind(1, name).Run());

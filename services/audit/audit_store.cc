@@ -85,6 +85,10 @@ std::string SubmitterEvent(absl::string_view submitter, absl::string_view event_
 absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path,
                                                                          SqliteInit init,
                                                                          StorageHealth* health) {
+  if (path.empty() || path == ":memory:") {
+    return absl::InvalidArgumentError(
+        "the audit log needs a file: its reads and checkpoints use connections of their own");
+  }
   std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore(path, health));
   ISMS_ASSIGN_OR_RETURN(store->writer_, SqliteDatabase::Open(path, init));
   SqliteDatabase& db = *store->writer_;

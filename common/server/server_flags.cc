@@ -30,6 +30,10 @@ ABSL_FLAG(bool, tls_identity_from_cert, false,
           "with --tls_client_ca_file: a call without a bearer token whose client certificate "
           "names services/<name> (CN or a SAN) is made by that service identity");
 
+ABSL_FLAG(bool, init, false,
+          "create a fresh database if data_dir has none (or an empty one); without it the "
+          "service refuses to start on a missing or empty database. Ignored once initialised");
+
 ABSL_FLAG(int, max_connections, 512,
           "open client connections at most; further ones are accepted and closed at once "
           "(plaintext only; also capped at RLIMIT_NOFILE - fd_reserve)");

@@ -26,10 +26,6 @@
 #include "services/asset/owner_directory.h"
 #include "services/asset/sqlite_asset_store.h"
 
-ABSL_FLAG(bool, init, false,
-          "create a fresh database if data_dir has none (or an empty one); without it the "
-          "service refuses to start on a missing or empty database. Ignored once initialised");
-
 namespace {
 
 // Health name that turns NOT_SERVING while storage refuses writes (full,

@@ -30,9 +30,6 @@ ABSL_FLAG(std::string, signing_key_file, "",
           "Ed25519 private key (PEM, `openssl genpkey -algorithm ed25519`) that signs tree heads");
 ABSL_FLAG(std::string, public_key_file, "",
           "if set, the public half of the signing key is written here (PEM) for verifiers");
-ABSL_FLAG(bool, init, false,
-          "create a fresh log if data_dir has none; without it the service refuses to start on "
-          "a missing or empty database. Ignored once initialised");
 int main(int argc, char** argv) {
   isms::ServiceStart start = isms::StartService(argc, argv);
   if (start.authenticator == nullptr) return 1;

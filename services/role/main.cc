@@ -37,9 +37,6 @@ ABSL_FLAG(absl::Duration, backdate_tolerance, absl::Minutes(5),
           "appointments starting further in the past need a late_justification");
 ABSL_FLAG(absl::Duration, max_delegation, absl::Hours(24 * 365),
           "the longest a delegation or an absence may last");
-ABSL_FLAG(bool, init, false,
-          "create a fresh database if data_dir has none (or an empty one); without it the "
-          "service refuses to start on a missing or empty database. Ignored once initialised");
 
 namespace {
 

@@ -17,24 +17,18 @@
 #include "common/api/page_token.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
+#include "fuzz/request_fuzzing.h"
 #include "isms/asset/v1/asset_service.pb.h"
 #include "services/asset/asset_validation.h"
 
 namespace {
 
 namespace v1 = ::isms::asset::v1;
+using ::isms::fuzzing::ExpectValidationCode;
+using ::isms::fuzzing::Parse;
 
 // A fixed "now", so a run is reproducible.
 const absl::Time kNow = absl::FromUnixSeconds(1767000000);
-
-void ExpectValidationCode(const absl::Status& status) {
-  if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument) std::abort();
-}
-
-template <typename Request>
-bool Parse(const uint8_t* data, size_t size, Request* request) {
-  return request->ParseFromArray(data, static_cast<int>(size));
-}
 
 void UpdateAsset(const v1::UpdateAssetRequest& request) {
   absl::Status status = isms::asset::ValidateUpdateAssetRequest(request);

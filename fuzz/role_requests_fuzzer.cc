@@ -15,22 +15,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/field_mask.h"
 #include "common/validation/validate.h"
+#include "fuzz/request_fuzzing.h"
 #include "isms/role/v1/role.pb.h"
 #include "services/role/role_validation.h"
 
 namespace {
 
 namespace v1 = ::isms::role::v1;
+using ::isms::fuzzing::ExpectValidationCode;
+using ::isms::fuzzing::Parse;
 using isms::role::ValidateCheckRequest;
-
-void ExpectValidationCode(const absl::Status& status) {
-  if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument) std::abort();
-}
-
-template <typename Request>
-bool Parse(const uint8_t* data, size_t size, Request* request) {
-  return request->ParseFromArray(data, static_cast<int>(size));
-}
 
 void CreateRole(const v1::CreateRoleRequest& request) {
   absl::Status status = isms::ValidateId("role_id", request.role_id());

@@ -3,11 +3,10 @@
 
 #include <google/protobuf/repeated_field.h>
 
-#include <algorithm>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "common/api/page_token.h"
 #include "common/status/status_macros.h"
 
@@ -53,22 +52,20 @@ absl::Status Paginate(const Map& items, int requested_page_size, const std::stri
   return absl::OkStatus();
 }
 
-// Over an index's candidates: pointers to resources, in any order.
-template <typename Keep, typename Item>
-absl::Status PaginateCandidates(std::vector<const Item*> candidates, int requested_page_size,
-                                const std::string& page_token, const std::string& fingerprint,
-                                Keep keep, google::protobuf::RepeatedPtrField<Item>* page,
-                                std::string* next_page_token) {
+// Over an index: pointers to resources in name order, in a container with
+// a transparent upper_bound by name (e.g. a btree_set ordered by name), so a
+// page seeks to its token's position.
+template <typename Index, typename Keep, typename Item>
+absl::Status PaginateIndex(const Index& index, int requested_page_size,
+                           const std::string& page_token, const std::string& fingerprint, Keep keep,
+                           google::protobuf::RepeatedPtrField<Item>* page,
+                           std::string* next_page_token) {
   ISMS_ASSIGN_OR_RETURN(const int page_size, EffectivePageSize(requested_page_size));
   ISMS_ASSIGN_OR_RETURN(const std::string after, DecodePageToken(page_token, fingerprint));
-  auto by_name = [](const Item* a, const Item* b) { return a->name() < b->name(); };
-  std::sort(candidates.begin(), candidates.end(), by_name);
-  auto start = std::upper_bound(
-      candidates.begin(), candidates.end(), after,
-      [](const std::string& name, const Item* item) { return name < item->name(); });
   internal::FillPage(
-      start, candidates.end(), [](auto it) -> const Item& { return **it; }, keep, page_size,
-      fingerprint, page, next_page_token);
+      after.empty() ? index.begin() : index.upper_bound(absl::string_view(after)), index.end(),
+      [](auto it) -> const Item& { return **it; }, keep, page_size, fingerprint, page,
+      next_page_token);
   return absl::OkStatus();
 }
 

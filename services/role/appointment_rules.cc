@@ -72,30 +72,40 @@ absl::Status CheckAppointmentRules(const RoleModel& model, const Role& role,
                                    const Principal& principal, const Assignment& candidate,
                                    bool* waiver_needed) {
   *waiver_needed = false;
-  const std::string failure =
-      principal.state() == PRINCIPAL_STATE_ACTIVE
-          ? RequirementFailure(role, &principal, absl::InfiniteFuture())
-          : "holder rule: the holder has left or does not exist";
+  const std::string failure = principal.state() == PRINCIPAL_STATE_ACTIVE
+                                  ? RequirementFailure(role, &principal, absl::InfiniteFuture())
+                                  : "holder rule: the holder has left or does not exist";
   if (!failure.empty()) {
     const size_t colon = failure.find(':');
     return Refuse(failure.substr(0, colon), failure.substr(colon + 2));
   }
   if (absl::Status scope = CheckScope(role, candidate); !scope.ok()) return scope;
 
-  std::set<std::string> other_holders;
-  for (const Assignment* existing : model.AssignmentsOfRole(role.name())) {
-    if (existing->scope() != candidate.scope() || !Overlaps(*existing, candidate)) continue;
-    if (existing->principal() == candidate.principal()) {
+  // The appointee's own assignments find a duplicate; the role's holders in
+  // this scope are walked only for a role with a maximum (few holders), so
+  // appointing staff costs the same at any size of register.
+  for (const Assignment* existing : model.AssignmentsOfPrincipal(candidate.principal())) {
+    if (existing->role() == role.name() && existing->scope() == candidate.scope() &&
+        Overlaps(*existing, candidate)) {
       return Refuse("duplicate rule", absl::StrCat(principal.name(), " already holds ", role.name(),
                                                    " for that period through ", existing->name()));
     }
-    other_holders.insert(existing->principal());
   }
-  if (role.max_holders() > 0 && static_cast<int>(other_holders.size()) >= role.max_holders()) {
-    return Refuse("maximum-holders rule",
-                  absl::StrCat(role.name(), " allows ", role.max_holders(), " holder(s) at a time",
-                               candidate.scope().empty() ? "" : " per scope", "; held by ",
-                               *other_holders.begin(), " in that period"));
+  if (role.max_holders() > 0) {
+    std::set<std::string> other_holders;
+    for (const Assignment* existing :
+         model.AssignmentsOfRoleInScope(role.name(), candidate.scope())) {
+      if (existing->principal() != candidate.principal() && Overlaps(*existing, candidate)) {
+        other_holders.insert(existing->principal());
+      }
+    }
+    if (static_cast<int>(other_holders.size()) >= role.max_holders()) {
+      return Refuse(
+          "maximum-holders rule",
+          absl::StrCat(role.name(), " allows ", role.max_holders(), " holder(s) at a time",
+                       candidate.scope().empty() ? "" : " per scope", "; held by ",
+                       *other_holders.begin(), " in that period"));
+    }
   }
 
   // Segregation of duties, on every path: the appointee (or, for a group,

@@ -41,7 +41,7 @@ isms::role::v1::CoverageReport BuildCoverageReport(const RoleModel& model, const
     const Role* role = model.RoleAt(name, when);
     if (role != nullptr && role->mandatory() &&
         role->scope_kind() == isms::role::v1::SCOPE_KIND_ORGANISATION &&
-        model.HoldersAt(name, "", when).empty()) {
+        !model.HasHolderAt(name, "", when)) {
       report.add_vacant_mandatory_roles(name);
     }
   }

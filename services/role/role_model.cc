@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,11 @@ const V& FindOrEmpty(const absl::flat_hash_map<std::string, V>& index, absl::str
   static const V* const kEmpty = new V();
   auto it = index.find(key);
   return it == index.end() ? *kEmpty : it->second;
+}
+
+// Role names and scopes hold no NUL (validation), so this key is unambiguous.
+std::string RoleScopeKey(absl::string_view role, absl::string_view scope) {
+  return absl::StrCat(role, absl::string_view("\0", 1), scope);
 }
 
 void AddUnique(std::vector<std::string>& names, const std::string& name) {
@@ -136,8 +142,11 @@ void RoleModel::Apply(const ChangeSet& changes) {
   for (const Assignment& assignment : changes.assignments) {
     auto [it, inserted] = assignments_.try_emplace(assignment.name(), assignment);
     if (inserted) {
-      by_principal_[assignment.principal()].push_back(&it->second);
-      by_role_[assignment.role()].push_back(&it->second);
+      const Assignment* indexed = &it->second;
+      by_principal_[assignment.principal()].insert(indexed);
+      by_role_[assignment.role()].insert(indexed);
+      by_role_scope_[RoleScopeKey(assignment.role(), assignment.scope())].insert(indexed);
+      by_scope_[assignment.scope()].insert(indexed);
     } else {
       it->second = assignment;  // Principal and role never change.
     }
@@ -146,8 +155,8 @@ void RoleModel::Apply(const ChangeSet& changes) {
   for (const Delegation& delegation : changes.delegations) {
     auto [it, inserted] = delegations_.try_emplace(delegation.name(), delegation);
     if (inserted) {
-      by_delegate_[delegation.delegate()].push_back(&it->second);
-      by_assignment_[delegation.assignment()].push_back(&it->second);
+      by_delegate_[delegation.delegate()].insert(&it->second);
+      by_assignment_[delegation.assignment()].insert(&it->second);
     } else {
       it->second = delegation;
     }
@@ -156,7 +165,7 @@ void RoleModel::Apply(const ChangeSet& changes) {
   for (const Absence& absence : changes.absences) {
     auto [it, inserted] = absences_.try_emplace(absence.name(), absence);
     if (inserted) {
-      absences_by_principal_[absence.principal()].push_back(&it->second);
+      absences_by_principal_[absence.principal()].insert(&it->second);
     } else {
       it->second = absence;
     }
@@ -238,7 +247,8 @@ void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
   latest_role_record_ = absl::InfinitePast();
   latest_principal_record_ = absl::InfinitePast();
   for (const HistoryRow& row : rows) {
-    if (row.collection == "roles") latest_role_record_ = std::max(latest_role_record_, row.record_time);
+    if (row.collection == "roles")
+      latest_role_record_ = std::max(latest_role_record_, row.record_time);
     if (row.collection == "principals") {
       latest_principal_record_ = std::max(latest_principal_record_, row.record_time);
     }
@@ -288,8 +298,8 @@ namespace {
 // The last version recorded at or before `cutoff`; nullptr if there is none.
 // `fallback_to_first` takes the first version recorded by `limit` instead.
 template <typename T, typename Versions>
-const T* VersionAt(const Versions* versions, const T* current, absl::Time cutoff,
-                   absl::Time limit, bool fallback_to_first) {
+const T* VersionAt(const Versions* versions, const T* current, absl::Time cutoff, absl::Time limit,
+                   bool fallback_to_first) {
   if (versions == nullptr || versions->empty()) return current;  // No history kept.
   if (cutoff >= versions->back().recorded) {
     return versions->back().value.has_value() ? current : nullptr;
@@ -340,14 +350,14 @@ const Principal* RoleModel::PrincipalAt(absl::string_view name, const TimePoint&
 
 const Assignment* RoleModel::AssignmentAt(const Assignment& current, const TimePoint& when) const {
   if (when.current_record()) return &current;
-  return VersionAt(FindVersions(assignment_history_, current.name()), &current,
-                   when.as_recorded_at, when.as_recorded_at, /*fallback_to_first=*/false);
+  return VersionAt(FindVersions(assignment_history_, current.name()), &current, when.as_recorded_at,
+                   when.as_recorded_at, /*fallback_to_first=*/false);
 }
 
 const Delegation* RoleModel::DelegationAt(const Delegation& current, const TimePoint& when) const {
   if (when.current_record()) return &current;
-  return VersionAt(FindVersions(delegation_history_, current.name()), &current,
-                   when.as_recorded_at, when.as_recorded_at, /*fallback_to_first=*/false);
+  return VersionAt(FindVersions(delegation_history_, current.name()), &current, when.as_recorded_at,
+                   when.as_recorded_at, /*fallback_to_first=*/false);
 }
 
 const Absence* RoleModel::AbsenceAt(const Absence& current, const TimePoint& when) const {
@@ -356,21 +366,26 @@ const Absence* RoleModel::AbsenceAt(const Absence& current, const TimePoint& whe
                    when.as_recorded_at, /*fallback_to_first=*/false);
 }
 
-const std::vector<const Assignment*>& RoleModel::AssignmentsOfPrincipal(
-    absl::string_view principal) const {
+const NameIndex<Assignment>& RoleModel::AssignmentsOfPrincipal(absl::string_view principal) const {
   return FindOrEmpty(by_principal_, principal);
 }
-const std::vector<const Assignment*>& RoleModel::AssignmentsOfRole(absl::string_view role) const {
+const NameIndex<Assignment>& RoleModel::AssignmentsOfRole(absl::string_view role) const {
   return FindOrEmpty(by_role_, role);
 }
-const std::vector<const Delegation*>& RoleModel::DelegationsTo(absl::string_view delegate) const {
+const NameIndex<Assignment>& RoleModel::AssignmentsOfRoleInScope(absl::string_view role,
+                                                                 absl::string_view scope) const {
+  return FindOrEmpty(by_role_scope_, RoleScopeKey(role, scope));
+}
+const NameIndex<Assignment>& RoleModel::AssignmentsInScope(absl::string_view scope) const {
+  return FindOrEmpty(by_scope_, scope);
+}
+const NameIndex<Delegation>& RoleModel::DelegationsTo(absl::string_view delegate) const {
   return FindOrEmpty(by_delegate_, delegate);
 }
-const std::vector<const Delegation*>& RoleModel::DelegationsOf(
-    absl::string_view assignment) const {
+const NameIndex<Delegation>& RoleModel::DelegationsOf(absl::string_view assignment) const {
   return FindOrEmpty(by_assignment_, assignment);
 }
-const std::vector<const Absence*>& RoleModel::AbsencesOf(absl::string_view principal) const {
+const NameIndex<Absence>& RoleModel::AbsencesOf(absl::string_view principal) const {
   return FindOrEmpty(absences_by_principal_, principal);
 }
 const std::vector<std::string>& RoleModel::GroupsOf(absl::string_view member) const {
@@ -387,14 +402,24 @@ bool RoleModel::PrincipalsCurrentAt(const TimePoint& when) const {
 std::vector<std::string> RoleModel::HoldersAt(absl::string_view role, absl::string_view scope,
                                               const TimePoint& when) const {
   std::vector<std::string> holders;
-  for (const Assignment* current : AssignmentsOfRole(role)) {
-    if (current->scope() != scope) continue;
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const Assignment* current : AssignmentsOfRoleInScope(role, scope)) {
     const Assignment* assignment = AssignmentAt(*current, when);
-    if (assignment != nullptr && IsActiveAt(*assignment, when.at)) {
-      AddUnique(holders, assignment->principal());
+    if (assignment != nullptr && IsActiveAt(*assignment, when.at) &&
+        seen.insert(assignment->principal()).second) {
+      holders.push_back(assignment->principal());
     }
   }
   return holders;
+}
+
+bool RoleModel::HasHolderAt(absl::string_view role, absl::string_view scope,
+                            const TimePoint& when) const {
+  for (const Assignment* current : AssignmentsOfRoleInScope(role, scope)) {
+    const Assignment* assignment = AssignmentAt(*current, when);
+    if (assignment != nullptr && IsActiveAt(*assignment, when.at)) return true;
+  }
+  return false;
 }
 
 }  // namespace isms::role

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -72,6 +73,20 @@ bool RoleGrants(const Role& role, absl::string_view permission);
 // The responsibility `id` of `role`; nullptr if it has none of that id.
 const v1::Responsibility* FindResponsibility(const Role& role, absl::string_view id);
 
+// Orders pointers to resources by the resource's name; transparent, so an
+// index can be searched by name (string_view) without a resource.
+template <typename T>
+struct NameOrder {
+  using is_transparent = void;
+  bool operator()(const T* a, const T* b) const { return a->name() < b->name(); }
+  bool operator()(const T* a, absl::string_view b) const { return a->name() < b; }
+  bool operator()(absl::string_view a, const T* b) const { return a < b->name(); }
+};
+// An index entry list: resources in name order (list order), so a page
+// seeks to its token's position instead of sorting the entries.
+template <typename T>
+using NameIndex = absl::btree_set<const T*, NameOrder<T>>;
+
 // Bootstrap windows: the periods in which the bootstrap admin may manage.
 // There is one from the beginning of time until the first management
 // appointment; each operator break-glass start opens another, until the next
@@ -100,6 +115,10 @@ class RoleModel {
   RoleModel() = default;
   RoleModel(const RoleModel&) = delete;
   RoleModel& operator=(const RoleModel&) = delete;
+  // Moving keeps the indexes valid: they point into map nodes, which move
+  // with the maps.
+  RoleModel(RoleModel&&) = default;
+  RoleModel& operator=(RoleModel&&) = default;
 
   // Applies upserts, deletions and settings, and records each as a version
   // at changes.record_time; ignores events.
@@ -132,14 +151,18 @@ class RoleModel {
   const Delegation* DelegationAt(const Delegation& current, const TimePoint& when) const;
   const Absence* AbsenceAt(const Absence& current, const TimePoint& when) const;
 
-  // Every assignment (any time) held by `principal` / of `role`.
-  const std::vector<const Assignment*>& AssignmentsOfPrincipal(absl::string_view principal) const;
-  const std::vector<const Assignment*>& AssignmentsOfRole(absl::string_view role) const;
+  // Every assignment (any time) held by `principal` / of `role` / of `role`
+  // for exactly `scope` / for exactly `scope`, in name order.
+  const NameIndex<Assignment>& AssignmentsOfPrincipal(absl::string_view principal) const;
+  const NameIndex<Assignment>& AssignmentsOfRole(absl::string_view role) const;
+  const NameIndex<Assignment>& AssignmentsOfRoleInScope(absl::string_view role,
+                                                        absl::string_view scope) const;
+  const NameIndex<Assignment>& AssignmentsInScope(absl::string_view scope) const;
   // Every delegation (any time) to `delegate` / of `assignment`.
-  const std::vector<const Delegation*>& DelegationsTo(absl::string_view delegate) const;
-  const std::vector<const Delegation*>& DelegationsOf(absl::string_view assignment) const;
+  const NameIndex<Delegation>& DelegationsTo(absl::string_view delegate) const;
+  const NameIndex<Delegation>& DelegationsOf(absl::string_view assignment) const;
   // Every absence (any time) of `principal`.
-  const std::vector<const Absence*>& AbsencesOf(absl::string_view principal) const;
+  const NameIndex<Absence>& AbsencesOf(absl::string_view principal) const;
   // Groups that list `member` among their members now.
   const std::vector<std::string>& GroupsOf(absl::string_view member) const;
   // Groups that listed `member` in any version, for questions about the past.
@@ -157,6 +180,8 @@ class RoleModel {
                                      absl::Time t) const {
     return HoldersAt(role, scope, TimePoint{t});
   }
+  // True when HoldersAt would not be empty; stops at the first holder.
+  bool HasHolderAt(absl::string_view role, absl::string_view scope, const TimePoint& when) const;
 
   // The bootstrap windows (see BootstrapWindow); never empty.
   const std::vector<BootstrapWindow>& bootstrap_windows() const { return bootstrap_windows_; }
@@ -194,11 +219,15 @@ class RoleModel {
   History<Delegation> delegation_history_;
   History<Absence> absence_history_;
 
-  absl::flat_hash_map<std::string, std::vector<const Assignment*>> by_principal_;
-  absl::flat_hash_map<std::string, std::vector<const Assignment*>> by_role_;
-  absl::flat_hash_map<std::string, std::vector<const Delegation*>> by_delegate_;
-  absl::flat_hash_map<std::string, std::vector<const Delegation*>> by_assignment_;
-  absl::flat_hash_map<std::string, std::vector<const Absence*>> absences_by_principal_;
+  template <typename T>
+  using IndexBy = absl::flat_hash_map<std::string, NameIndex<T>>;
+  IndexBy<Assignment> by_principal_;
+  IndexBy<Assignment> by_role_;
+  IndexBy<Assignment> by_role_scope_;  // Key: RoleScopeKey(role, scope).
+  IndexBy<Assignment> by_scope_;
+  IndexBy<Delegation> by_delegate_;
+  IndexBy<Delegation> by_assignment_;
+  IndexBy<Absence> absences_by_principal_;
   absl::flat_hash_map<std::string, std::vector<std::string>> groups_by_member_;
   absl::flat_hash_map<std::string, std::vector<std::string>> groups_ever_by_member_;
 };

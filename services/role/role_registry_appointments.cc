@@ -98,13 +98,21 @@ absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
                  (!filter_active || IsActiveAt(*a, when.at));
         };
         v1::ListAssignmentsResponse response;
-        // A principal or role filter narrows the walk to that index's entries.
-        if (!request.principal().empty() || !request.role().empty()) {
-          ISMS_RETURN_IF_ERROR(PaginateCandidates(
-              !request.principal().empty() ? model.AssignmentsOfPrincipal(request.principal())
-                                           : model.AssignmentsOfRole(request.role()),
-              request.page_size(), request.page_token(), fingerprint, keep,
-              response.mutable_assignments(), response.mutable_next_page_token()));
+        // A filter narrows the walk to the most selective index's entries.
+        const NameIndex<Assignment>* index = nullptr;
+        if (!request.principal().empty()) {
+          index = &model.AssignmentsOfPrincipal(request.principal());
+        } else if (!request.role().empty() && !request.scope().empty()) {
+          index = &model.AssignmentsOfRoleInScope(request.role(), request.scope());
+        } else if (!request.scope().empty()) {
+          index = &model.AssignmentsInScope(request.scope());
+        } else if (!request.role().empty()) {
+          index = &model.AssignmentsOfRole(request.role());
+        }
+        if (index != nullptr) {
+          ISMS_RETURN_IF_ERROR(PaginateIndex(*index, request.page_size(), request.page_token(),
+                                             fingerprint, keep, response.mutable_assignments(),
+                                             response.mutable_next_page_token()));
         } else {
           ISMS_RETURN_IF_ERROR(Paginate(model.assignments(), request.page_size(),
                                         request.page_token(), fingerprint, keep,

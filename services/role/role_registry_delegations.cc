@@ -113,7 +113,7 @@ absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListDelegationsResponse> {
         v1::ListDelegationsResponse response;
         if (!request.delegate().empty()) {  // Walk only the delegate's index entries.
-          ISMS_RETURN_IF_ERROR(PaginateCandidates(
+          ISMS_RETURN_IF_ERROR(PaginateIndex(
               model.DelegationsTo(request.delegate()), request.page_size(), request.page_token(),
               fingerprint, keep, response.mutable_delegations(),
               response.mutable_next_page_token()));
@@ -357,7 +357,7 @@ absl::StatusOr<v1::ListAbsencesResponse> RoleRegistry::ListAbsences(
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListAbsencesResponse> {
         v1::ListAbsencesResponse response;
         if (!request.principal().empty()) {
-          ISMS_RETURN_IF_ERROR(PaginateCandidates(
+          ISMS_RETURN_IF_ERROR(PaginateIndex(
               model.AbsencesOf(request.principal()), request.page_size(), request.page_token(),
               fingerprint, keep, response.mutable_absences(), response.mutable_next_page_token()));
         } else {

@@ -48,13 +48,11 @@ bool IsAuditedRefusal(absl::StatusCode code) {
 absl::StatusOr<std::unique_ptr<RoleRegistry>> RoleRegistry::Open(RoleStore& store,
                                                                  const Clock& clock,
                                                                  Options options) {
-  ISMS_ASSIGN_OR_RETURN(StoredState stored, store.LoadAll());
   const bool break_glass = options.break_glass_bootstrap;
   std::unique_ptr<RoleRegistry> registry(new RoleRegistry(store, clock, std::move(options)));
   {
     absl::MutexLock lock(&registry->mu_);
-    registry->model_.Apply(stored.current);
-    registry->model_.LoadHistory(stored.history);
+    ISMS_RETURN_IF_ERROR(registry->ReloadModel());
   }
   // A register written before bootstrap was stored: if management roles are
   // filled, bootstrap is over; store that once.
@@ -96,9 +94,9 @@ absl::Status RoleRegistry::ReopenBootstrap() {
     windows.push_back({now, absl::InfiniteFuture()});
     m.changes.settings[kBootstrapWindowsSetting] = EncodeBootstrapWindows(windows);
     m.attributes["bootstrap_principal"] = checker_.bootstrap_principal();
-    m.description = absl::StrCat("break-glass: the operator reopened bootstrap for ",
-                                 checker_.bootstrap_principal(),
-                                 " until the next management appointment");
+    m.description =
+        absl::StrCat("break-glass: the operator reopened bootstrap for ",
+                     checker_.bootstrap_principal(), " until the next management appointment");
     return absl::OkStatus();
   });
 }
@@ -174,59 +172,86 @@ void RoleRegistry::SetAuditRelay(OutboxRelay* relay) {
   relay_ = relay;
 }
 
-absl::Status RoleRegistry::Commit(const ChangeSet& changes) const {
-  ISMS_RETURN_IF_ERROR(store_.Commit(changes));
+void RoleRegistry::WakeRelay() const {
   absl::ReaderMutexLock lock(&relay_mu_);
   if (relay_ != nullptr) relay_->Wake();
-  return absl::OkStatus();
 }
 
-absl::Status RoleRegistry::Mutate(const CallInfo& call, std::string resource,
+absl::Status RoleRegistry::Mutate(const CallInfo& call, const std::string& resource,
                                   const MutationBody& body) {
-  absl::MutexLock write(&write_mu_);
-  Mutation mutation;
-  mutation.resource = std::move(resource);
-  absl::Status decided;
-  {
-    absl::ReaderMutexLock read(&mu_);
-    decided = CheckCaller(model_, call);
-    if (decided.ok()) decided = body(model_, mutation);
-  }
-  if (!decided.ok()) {
-    // Refusals beyond the caller's refusal budget are counted, not written.
-    if (IsAuditedRefusal(decided.code()) && call.ShouldAuditRefusal()) {
-      ChangeSet refusal;
-      refusal.record_time = clock_.Now();
-      refusal.events.push_back(MakeEvent(call, mutation, decided));
-      ISMS_RETURN_IF_ERROR(Commit(refusal));
+  // A body decided against changes that then failed to commit runs again;
+  // storage failing again and again ends the loop through the failure.
+  while (true) {
+    PendingCommit pending;
+    bool queued = false;
+    absl::Status decided;
+    uint64_t version = 0;
+    uint64_t epoch = 0;
+    {
+      absl::MutexLock write(&write_mu_);
+      Mutation mutation;
+      mutation.resource = resource;
+      {
+        absl::MutexLock lock(&mu_);
+        if (model_lost_) ISMS_RETURN_IF_ERROR(ReloadModel());
+      }
+      {
+        absl::ReaderMutexLock read(&mu_);
+        decided = CheckCaller(model_, call);
+        if (decided.ok()) decided = body(model_, mutation);
+        version = model_version_;
+        epoch = epoch_.load();
+      }
+      if (!decided.ok()) {
+        // Refusals beyond the caller's refusal budget are counted, not written.
+        if (IsAuditedRefusal(decided.code()) && call.ShouldAuditRefusal()) {
+          pending.changes.record_time = clock_.Now();
+          pending.changes.events.push_back(MakeEvent(call, mutation, decided));
+          queued = true;
+        }
+      } else if (mutation.changes.ChangesResources()) {
+        mutation.changes.record_time = clock_.Now();
+        mutation.changes.events.push_back(MakeEvent(call, mutation, absl::OkStatus()));
+        pending.changes = std::move(mutation.changes);
+        absl::MutexLock apply(&mu_);
+        model_.Apply(pending.changes);
+        pending.model_version = ++model_version_;
+        queued = true;
+      }
+      if (queued) Enqueue(&pending);
     }
+    if (!queued) {
+      // Nothing to write: answer once what it was decided against is durable.
+      if (!AwaitDurable(version, epoch)) continue;
+      return decided;
+    }
+    AwaitCommit(&pending);
+    if (pending.redo) continue;
+    ISMS_RETURN_IF_ERROR(pending.status);
     return decided;
   }
-  if (!mutation.changes.ChangesResources()) return absl::OkStatus();  // Nothing to record.
-  mutation.changes.record_time = clock_.Now();
-  mutation.changes.events.push_back(MakeEvent(call, mutation, absl::OkStatus()));
-  ISMS_RETURN_IF_ERROR(Commit(mutation.changes));
-  absl::MutexLock apply(&mu_);
-  model_.Apply(mutation.changes);
-  return absl::OkStatus();
 }
 
 void RoleRegistry::AuditRefusal(const CallInfo& call, absl::string_view resource,
                                 const absl::Status& refusal,
                                 const google::protobuf::Message* asked) const {
-  absl::MutexLock write(&write_mu_);
   Mutation mutation;
   mutation.resource = std::string(resource);
   if (asked != nullptr) {
     std::unique_ptr<google::protobuf::Message> nothing(asked->New());
     mutation.field_changes = DiffFields(*nothing, *asked);
   }
-  ChangeSet changes;
-  changes.record_time = clock_.Now();
-  changes.events.push_back(MakeEvent(call, mutation, refusal));
+  PendingCommit pending;
+  {
+    absl::MutexLock write(&write_mu_);
+    pending.changes.record_time = clock_.Now();
+    pending.changes.events.push_back(MakeEvent(call, mutation, refusal));
+    Enqueue(&pending);
+  }
   // The refusal itself is the answer; a failed audit write is not the
-  // caller's concern, but it must not pass silently.
-  Commit(changes).IgnoreError();
+  // caller's concern, but it must not pass silently (storage health records
+  // it).
+  AwaitCommit(&pending);
 }
 
 void RoleRegistry::RecordRefusal(const CallInfo& call, const absl::Status& refusal) {
@@ -265,9 +290,9 @@ absl::Status RoleRegistry::RequireCheck(const RoleModel& model, const CallInfo& 
   if (principal == call.caller.principal) return absl::OkStatus();
   if (call.caller.is_service && call.caller.acts_for_itself()) {
     if (call.caller.Has(kCapabilityCheckPermissions)) return absl::OkStatus();
-    return absl::PermissionDeniedError(
-        absl::StrCat("need to know: ", call.caller.actor, " lacks the ",
-                     kCapabilityCheckPermissions, " capability to check ", principal));
+    return absl::PermissionDeniedError(absl::StrCat("need to know: ", call.caller.actor,
+                                                    " lacks the ", kCapabilityCheckPermissions,
+                                                    " capability to check ", principal));
   }
   return RequireRead(model, call, principal);
 }
@@ -306,14 +331,15 @@ std::string RoleRegistry::NewId() const {
 absl::StatusOr<v1::CheckPermissionResponse> RoleRegistry::CheckPermission(
     const CallInfo& call, const v1::CheckPermissionRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateCheckRequest(request, ""));
-  const TimePoint when = TimePointOf(request.has_check_time(), request.check_time(),
-                                     request.has_as_recorded_at(), request.as_recorded_at(),
-                                     clock_.Now());
-  return Read<v1::CheckPermissionResponse>(call, request, request.principal(),
+  const TimePoint when =
+      TimePointOf(request.has_check_time(), request.check_time(), request.has_as_recorded_at(),
+                  request.as_recorded_at(), clock_.Now());
+  return Read<v1::CheckPermissionResponse>(
+      call, request, request.principal(),
       [&](const RoleModel& model) { return RequireCheck(model, call, request.principal()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::CheckPermissionResponse> {
-        return checker_.Check(model, request.principal(), request.permission(),
-                              request.resource(), when);
+        return checker_.Check(model, request.principal(), request.permission(), request.resource(),
+                              when);
       });
 }
 
@@ -327,7 +353,8 @@ absl::StatusOr<v1::BatchCheckPermissionsResponse> RoleRegistry::BatchCheckPermis
     ISMS_RETURN_IF_ERROR(ValidateCheckRequest(request.checks(i), absl::StrCat("checks[", i, "]")));
   }
   const absl::Time now = clock_.Now();
-  return Read<v1::BatchCheckPermissionsResponse>(call, request, "checks",
+  return Read<v1::BatchCheckPermissionsResponse>(
+      call, request, "checks",
       [&](const RoleModel& model) -> absl::Status {
         for (const v1::CheckPermissionRequest& check : request.checks()) {
           ISMS_RETURN_IF_ERROR(RequireCheck(model, call, check.principal()));
@@ -337,10 +364,10 @@ absl::StatusOr<v1::BatchCheckPermissionsResponse> RoleRegistry::BatchCheckPermis
       [&](const RoleModel& model) -> absl::StatusOr<v1::BatchCheckPermissionsResponse> {
         v1::BatchCheckPermissionsResponse response;
         for (const v1::CheckPermissionRequest& check : request.checks()) {
-          *response.add_results() = checker_.Check(
-              model, check.principal(), check.permission(), check.resource(),
-              TimePointOf(check.has_check_time(), check.check_time(), check.has_as_recorded_at(),
-                          check.as_recorded_at(), now));
+          *response.add_results() =
+              checker_.Check(model, check.principal(), check.permission(), check.resource(),
+                             TimePointOf(check.has_check_time(), check.check_time(),
+                                         check.has_as_recorded_at(), check.as_recorded_at(), now));
         }
         return response;
       });
@@ -357,10 +384,12 @@ absl::StatusOr<v1::CoverageReport> RoleRegistry::GetCoverageReport(
   }
   const int days =
       request.ending_within_days() == 0 ? kDefaultCoverageDays : request.ending_within_days();
-  const TimePoint when = TimePointOf(request.has_at_time(), request.at_time(),
-                                     request.has_as_recorded_at(), request.as_recorded_at(),
-                                     clock_.Now());
-  return Read<v1::CoverageReport>(call, request, "coverage", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
+  const TimePoint when =
+      TimePointOf(request.has_at_time(), request.at_time(), request.has_as_recorded_at(),
+                  request.as_recorded_at(), clock_.Now());
+  return Read<v1::CoverageReport>(
+      call, request, "coverage",
+      [&](const RoleModel& model) { return RequireRead(model, call, ""); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::CoverageReport> {
         return BuildCoverageReport(model, when, absl::Hours(24) * days);
       });
@@ -375,9 +404,9 @@ absl::StatusOr<isms::audit::v1::DeliveryStatus> RoleRegistry::GetAuditDelivery(
       [&](const RoleModel& model) -> absl::Status {
         if (call.caller.is_service && call.caller.acts_for_itself()) {
           if (call.caller.Has(kCapabilityReadRegister)) return absl::OkStatus();
-          return absl::PermissionDeniedError(
-              absl::StrCat(call.caller.actor, " lacks the ", kCapabilityReadRegister,
-                           " capability to read audit delivery"));
+          return absl::PermissionDeniedError(absl::StrCat(call.caller.actor, " lacks the ",
+                                                          kCapabilityReadRegister,
+                                                          " capability to read audit delivery"));
         }
         return Require(model, call, kReadAudit, "");
       },

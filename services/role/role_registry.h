@@ -1,9 +1,12 @@
 #ifndef ISMS_SERVICES_ROLE_ROLE_REGISTRY_H_
 #define ISMS_SERVICES_ROLE_ROLE_REGISTRY_H_
 
+#include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,10 +43,14 @@ namespace isms::role {
 // "isms.principals.read" (or, for a service acting for itself, the
 // read-register / check-permissions capabilities).
 //
-// Reads are served from an in-memory model loaded at start and updated after
-// every commit, so a write that returned is visible to the next read.
-// Thread-safe: writes are serialized; reads run concurrently with each other
-// and with a write's storage commit.
+// Reads are served from an in-memory model loaded at start, so a write that
+// returned is visible to the next read. Writes are decided one after another
+// against the model, each seeing the writes decided before it, and committed
+// in groups: every write waiting for storage goes into one transaction (one
+// fsync), and each is acknowledged only once its group is durable. A read
+// never answers from a change that is not durable yet: if it saw one, it
+// waits for that change's group (and, should the group fail, reads again).
+// Thread-safe: reads run concurrently with each other and with commits.
 class RoleRegistry : public RefusalRecorder {
  public:
   struct Options {
@@ -78,6 +85,10 @@ class RoleRegistry : public RefusalRecorder {
   // answers GetAuditDelivery from it. `relay` must outlive the registry or
   // be replaced first; returns once no call uses the previous one.
   void SetAuditRelay(OutboxRelay* relay);
+
+  // How many decided change sets wait for storage now (for metrics and
+  // tests).
+  size_t QueuedCommits() const ABSL_LOCKS_EXCLUDED(commit_mu_);
 
   // RefusalRecorder: commits a refusal event for a call refused before it
   // reached a handler.
@@ -165,10 +176,43 @@ class RoleRegistry : public RefusalRecorder {
         checker_(std::move(options.bootstrap_principal)) {}
 
   // Runs the caller gate, then `body` against the model (serialized with
-  // other writes), then commits its changes and a success event, and applies
-  // them to the model. If either fails with a refusal, commits a refusal
-  // event instead.
-  absl::Status Mutate(const CallInfo& call, std::string resource, const MutationBody& body);
+  // other writes), applies its changes to the model and commits them with a
+  // success event in the next group; returns once that group is durable. If
+  // the gate or body refuses, commits a refusal event instead. If a group
+  // before it failed after the body ran, runs the body again.
+  absl::Status Mutate(const CallInfo& call, const std::string& resource, const MutationBody& body);
+
+  // A change set waiting in the commit queue, owned by the caller waiting
+  // for it.
+  struct PendingCommit {
+    ChangeSet changes;
+    // The model version the changes made (applied before they were durable);
+    // 0 for a change set that leaves the model alone (a refusal event).
+    uint64_t model_version = 0;
+    bool done = false;
+    absl::Status status;
+    // Decided against changes that then failed to commit: decide again.
+    bool redo = false;
+  };
+  // Queues `pending` behind everything queued before it (queue order is the
+  // order writes were decided).
+  void Enqueue(PendingCommit* pending) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // Returns once `pending` is done: the first waiter to find no commit
+  // running commits everything queued, in order, in one transaction.
+  void AwaitCommit(PendingCommit* pending) const ABSL_LOCKS_EXCLUDED(write_mu_, mu_, commit_mu_);
+  // After a failed group that the model already held: reloads the model from
+  // the store and marks every change set queued behind the group to be
+  // decided again. REQUIRES: this thread leads the commit (committing_).
+  void DiscardUndurableChanges(const std::vector<PendingCommit*>& failed,
+                               const absl::Status& failure) const
+      ABSL_LOCKS_EXCLUDED(write_mu_, mu_, commit_mu_);
+  // Replaces the model with what the store holds; Unavailable (and the model
+  // marked lost) if it cannot be read.
+  absl::Status ReloadModel() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True once model version `version` of `epoch` is durable; false if it was
+  // discarded (the caller reads again).
+  bool AwaitDurable(uint64_t version, uint64_t epoch) const ABSL_LOCKS_EXCLUDED(commit_mu_);
 
   // Runs the caller gate and `authorize` under the read lock; if they allow,
   // returns body's answer; otherwise commits a refusal event naming
@@ -203,8 +247,8 @@ class RoleRegistry : public RefusalRecorder {
   // not ended by `now`. Defined where it is used.
   template <typename Resource>
   absl::Status CheckEndable(const RoleModel& model, const CallInfo& call, const Resource* current,
-                            absl::string_view owner, absl::string_view name,
-                            absl::string_view etag, absl::Time now) const;
+                            absl::string_view owner, absl::string_view name, absl::string_view etag,
+                            absl::Time now) const;
 
   // The bootstrap windows after an appointment of `role` in force from now:
   // closed if the role grants a manage permission and a window is open.
@@ -220,8 +264,7 @@ class RoleRegistry : public RefusalRecorder {
                                         const absl::Status& status) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::string NewId() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Commits `changes` and, when that succeeds, wakes the relay.
-  absl::Status Commit(const ChangeSet& changes) const;
+  void WakeRelay() const ABSL_LOCKS_EXCLUDED(relay_mu_);
   absl::Status ReopenBootstrap();
 
   RoleStore& store_;
@@ -234,14 +277,32 @@ class RoleRegistry : public RefusalRecorder {
   mutable absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::BitGen id_gen_ ABSL_GUARDED_BY(write_mu_);
   // Guards the model: readers share it; a writer takes it exclusively only to
-  // apply a committed change set.
-  mutable absl::Mutex mu_;
-  RoleModel model_ ABSL_GUARDED_BY(mu_);
+  // apply a decided change set.
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_BEFORE(commit_mu_);
+  mutable RoleModel model_ ABSL_GUARDED_BY(mu_);
+  // Counts the change sets applied to the model; a read notes the version it
+  // answered from.
+  mutable uint64_t model_version_ ABSL_GUARDED_BY(mu_) = 0;
+  // Set when the model could not be reloaded after a failed commit: every
+  // call is Unavailable until a write reloads it.
+  mutable bool model_lost_ ABSL_GUARDED_BY(mu_) = false;
+  // The commit queue: change sets decided and waiting for storage, in order.
+  mutable absl::Mutex commit_mu_;
+  mutable std::deque<PendingCommit*> queue_ ABSL_GUARDED_BY(commit_mu_);
+  mutable bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;
+  // The model version known durable, and which run of versions it counts:
+  // the epoch grows when undurable changes are discarded. Written under
+  // commit_mu_ (epoch under mu_ too); read without a lock on the fast path.
+  mutable std::atomic<uint64_t> durable_version_{0};
+  mutable std::atomic<uint64_t> epoch_{0};
   // Held (shared) while the relay is used, so SetAuditRelay can replace it
   // safely.
   mutable absl::Mutex relay_mu_;
   OutboxRelay* relay_ ABSL_GUARDED_BY(relay_mu_) = nullptr;
 };
+
+// Unavailable: the model could not be reloaded after a failed commit.
+absl::Status ModelLostError();
 
 // The refusals that are written to the audit trail: PERMISSION_DENIED,
 // FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS.
@@ -253,11 +314,23 @@ absl::StatusOr<Result> RoleRegistry::Read(const CallInfo& call,
                                           absl::string_view resource, const Authorize& authorize,
                                           const Body& body) const {
   absl::Status allowed;
-  {
-    absl::ReaderMutexLock read(&mu_);
-    allowed = CheckCaller(model_, call);
-    if (allowed.ok()) allowed = authorize(static_cast<const RoleModel&>(model_));
-    if (allowed.ok()) return body(static_cast<const RoleModel&>(model_));
+  while (true) {
+    std::optional<absl::StatusOr<Result>> answer;
+    uint64_t version = 0;
+    uint64_t epoch = 0;
+    {
+      absl::ReaderMutexLock read(&mu_);
+      if (model_lost_) return ModelLostError();
+      version = model_version_;
+      epoch = epoch_.load();
+      allowed = CheckCaller(model_, call);
+      if (allowed.ok()) allowed = authorize(static_cast<const RoleModel&>(model_));
+      if (allowed.ok()) answer.emplace(body(static_cast<const RoleModel&>(model_)));
+    }
+    // Answer only from durable changes; read again if they were discarded.
+    if (!AwaitDurable(version, epoch)) continue;
+    if (answer.has_value()) return *std::move(answer);
+    break;
   }
   if (IsAuditedRefusal(allowed.code()) && call.ShouldAuditRefusal()) {
     AuditRefusal(call, resource, allowed, &asked);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/outbox/outbox_source.h"
 #include "services/role/change_set.h"
 
@@ -22,11 +23,17 @@ class RoleStore : public OutboxSource {
   // and the history in the order it was recorded.
   virtual absl::StatusOr<StoredState> LoadAll() = 0;
 
-  // Writes all of `changes` (resources, one history row per resource at
-  // changes.record_time, settings, outbox events) in one durable
-  // transaction: when this returns OK the changes survive a crash;
-  // otherwise none of them was made.
-  virtual absl::Status Commit(const ChangeSet& changes) = 0;
+  // Writes all of every change set in `batch`, in order (resources, one
+  // history row per resource at that set's record_time, settings, outbox
+  // events), in one durable transaction: when this returns OK they all
+  // survive a crash; otherwise none of them was made.
+  virtual absl::Status CommitBatch(absl::Span<const ChangeSet* const> batch) = 0;
+
+  // CommitBatch of `changes` alone.
+  absl::Status Commit(const ChangeSet& changes) {
+    const ChangeSet* one[] = {&changes};
+    return CommitBatch(one);
+  }
 };
 
 }  // namespace isms::role

@@ -173,6 +173,38 @@ absl::Status LoadSettings(SqliteDatabase& db, std::map<std::string, std::string>
   }
 }
 
+absl::Status WriteChangeSet(SqliteDatabase& db, const ChangeSet& changes) {
+  const absl::Time at = changes.record_time;
+  const std::set<std::string>& created = changes.created;
+  ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "roles", changes.roles, created, at));
+  ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "principals", changes.principals, created, at));
+  ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "assignments", changes.assignments, created, at));
+  ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "delegations", changes.delegations, created, at));
+  ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "absences", changes.absences, created, at));
+  if (!changes.deleted_roles.empty()) {
+    ISMS_ASSIGN_OR_RETURN(SqliteStatement remove, db.Prepare("DELETE FROM roles WHERE name = ?"));
+    for (const std::string& name : changes.deleted_roles) {
+      ISMS_RETURN_IF_ERROR(remove.Bind(1, name).Run());
+      ISMS_RETURN_IF_ERROR(AppendHistory(db, "roles", name, at, true, ""));
+    }
+  }
+  if (!changes.settings.empty()) {
+    ISMS_ASSIGN_OR_RETURN(
+        SqliteStatement put,
+        db.Prepare("INSERT OR REPLACE INTO settings (key, value, checksum) VALUES (?, ?, ?)"));
+    for (const auto& [key, value] : changes.settings) {
+      ISMS_RETURN_IF_ERROR(put.Bind(1, key)
+                               .Bind(2, value)
+                               .BindBlob(3, RecordChecksum("settings", key, value))
+                               .Run());
+    }
+  }
+  for (const auto& event : changes.events) {
+    ISMS_RETURN_IF_ERROR(AppendToOutbox(db, event));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteRoleStore>> SqliteRoleStore::Open(const std::string& path,
@@ -207,38 +239,11 @@ absl::StatusOr<StoredState> SqliteRoleStore::LoadAll() {
   return state;
 }
 
-absl::Status SqliteRoleStore::Commit(const ChangeSet& changes) {
+absl::Status SqliteRoleStore::CommitBatch(absl::Span<const ChangeSet* const> batch) {
   absl::MutexLock lock(&mu_);
   SqliteDatabase& db = *db_;  // The transaction body runs under this lock.
   absl::Status committed = db.InTransaction([&]() -> absl::Status {
-    const absl::Time at = changes.record_time;
-    const std::set<std::string>& created = changes.created;
-    ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "roles", changes.roles, created, at));
-    ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "principals", changes.principals, created, at));
-    ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "assignments", changes.assignments, created, at));
-    ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "delegations", changes.delegations, created, at));
-    ISMS_RETURN_IF_ERROR(WriteWithHistory(db, "absences", changes.absences, created, at));
-    if (!changes.deleted_roles.empty()) {
-      ISMS_ASSIGN_OR_RETURN(SqliteStatement remove, db.Prepare("DELETE FROM roles WHERE name = ?"));
-      for (const std::string& name : changes.deleted_roles) {
-        ISMS_RETURN_IF_ERROR(remove.Bind(1, name).Run());
-        ISMS_RETURN_IF_ERROR(AppendHistory(db, "roles", name, at, true, ""));
-      }
-    }
-    if (!changes.settings.empty()) {
-      ISMS_ASSIGN_OR_RETURN(
-          SqliteStatement put,
-          db.Prepare("INSERT OR REPLACE INTO settings (key, value, checksum) VALUES (?, ?, ?)"));
-      for (const auto& [key, value] : changes.settings) {
-        ISMS_RETURN_IF_ERROR(put.Bind(1, key)
-                                 .Bind(2, value)
-                                 .BindBlob(3, RecordChecksum("settings", key, value))
-                                 .Run());
-      }
-    }
-    for (const auto& event : changes.events) {
-      ISMS_RETURN_IF_ERROR(AppendToOutbox(db, event));
-    }
+    for (const ChangeSet* changes : batch) ISMS_RETURN_IF_ERROR(WriteChangeSet(db, *changes));
     return absl::OkStatus();
   });
   if (health_ != nullptr) health_->Record(committed);

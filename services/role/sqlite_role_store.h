@@ -44,7 +44,7 @@ class SqliteRoleStore final : public RoleStore {
                                                                Options options);
 
   absl::StatusOr<StoredState> LoadAll() override;
-  absl::Status Commit(const ChangeSet& changes) override;
+  absl::Status CommitBatch(absl::Span<const ChangeSet* const> batch) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) override;
   absl::Status Acknowledge(int64_t through_sequence) override;
   absl::StatusOr<OutboxBacklog> Backlog() override;

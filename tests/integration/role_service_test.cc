@@ -410,30 +410,33 @@ TEST_F(RoleServiceTest, MalformedAndRandomRequestsAreAllAnsweredAndTheServiceSta
               isms::testing::StatusIs(absl::StatusCode::kDeadlineExceeded));  // Still running.
 }
 
+// Concurrent writers, so writes are committed in groups when the kill lands.
 TEST_F(RoleServiceTest, EveryAcknowledgedWriteSurvivesKillNine) {
-  std::atomic<bool> stop{false};
+  constexpr int kWriters = 8;
   std::atomic<int> acknowledged_count{0};
   std::vector<std::string> acknowledged;
   std::mutex mu;
-  std::thread writer([&] {
-    for (int i = 0; i < 100000 && !stop; ++i) {
-      const std::string id = absl::StrCat("p", i);
-      grpc::Status status = CreatePerson(id);
-      if (status.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        acknowledged.push_back(id);
-        ++acknowledged_count;
-      } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        break;  // The server is gone.
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 100000; ++i) {
+        const std::string id = absl::StrCat("w", w, "-p", i);
+        grpc::Status status = CreatePerson(id);
+        if (status.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          acknowledged.push_back(id);
+          ++acknowledged_count;
+        } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+          break;  // The server is gone.
+        }
       }
-    }
-  });
+    });
+  }
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (acknowledged_count < 150 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  while (acknowledged_count < 400 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
   server_->Signal(SIGKILL);
-  writer.join();
-  stop = true;
-  ASSERT_GE(acknowledged.size(), 150u);
+  for (std::thread& writer : writers) writer.join();
+  ASSERT_GE(acknowledged.size(), 400u);
   auto exited = server_->Wait(absl::Seconds(5));
   ASSERT_TRUE(exited.ok());
   EXPECT_TRUE(WIFSIGNALED(*exited));

@@ -10,7 +10,7 @@ void RegistryTestBase::SetUp() {
   store_ = *std::move(store);
   RoleRegistry::Options options;
   options.bootstrap_principal = "principals/root";
-  auto registry = RoleRegistry::Open(*store_, clock_, options);
+  auto registry = RoleRegistry::Open(RegistryStore(), clock_, options);
   ASSERT_TRUE(registry.ok()) << registry.status();
   registry_ = *std::move(registry);
   auto catalogue = LoadCatalogueFile(ISMS_SOURCE_DIR "/services/role/catalogue/roles.textproto");
@@ -84,11 +84,14 @@ absl::StatusOr<v1::Assignment> RegistryTestBase::AppointAs(const std::string& as
 }
 
 void RegistryTestBase::AddRegistrar(const std::string& principal) {
-  if (registry_->GetRole(Admin(), [] {
-        v1::GetRoleRequest get;
-        get.set_name("roles/registrar");
-        return get;
-      }()).ok() == false) {
+  if (registry_
+          ->GetRole(Admin(),
+                    [] {
+                      v1::GetRoleRequest get;
+                      get.set_name("roles/registrar");
+                      return get;
+                    }())
+          .ok() == false) {
     v1::CreateRoleRequest create;
     create.set_role_id("registrar");
     create.mutable_role()->set_title("Registrar");

@@ -24,6 +24,9 @@ class RegistryTestBase : public ::testing::Test {
   }
 
   void SetUp() override;
+  // The store the registry opens on; a test may wrap store_ (e.g. to fail or
+  // hold commits). Called once, in SetUp.
+  virtual RoleStore& RegistryStore() { return *store_; }
 
   static CallInfo As(const std::string& principal);
   CallInfo Admin() const { return As("principals/admin"); }

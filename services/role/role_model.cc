@@ -117,6 +117,26 @@ const v1::Responsibility* FindResponsibility(const Role& role, absl::string_view
   return nullptr;
 }
 
+namespace {
+
+bool WaiverPending(const Assignment& assignment) {
+  return assignment.waiver_state() == v1::WAIVER_STATE_PENDING && !assignment.has_void_time();
+}
+
+// Keeps `by_end` holding (end, name) for `resource` when its end is finite.
+template <typename T>
+void IndexEnd(RoleModel::ByEnd& by_end, const T& resource, bool add) {
+  const absl::Time end = EndOf(resource);
+  if (end == absl::InfiniteFuture()) return;
+  if (add) {
+    by_end.insert({end, resource.name()});
+  } else {
+    by_end.erase({end, resource.name()});
+  }
+}
+
+}  // namespace
+
 void RoleModel::Apply(const ChangeSet& changes) {
   const absl::Time at = changes.record_time;
   for (const Role& role : changes.roles) {
@@ -136,6 +156,16 @@ void RoleModel::Apply(const ChangeSet& changes) {
       it->second = principal;
     }
     IndexGroup(it->second, /*add=*/true);
+    if (principal.state() == v1::PRINCIPAL_STATE_LEFT) {
+      leavers_.insert(principal.name());
+    } else {
+      leavers_.erase(principal.name());
+    }
+    if (principal.kind() == v1::PRINCIPAL_KIND_GROUP) {
+      groups_.insert(principal.name());
+    } else {
+      groups_.erase(principal.name());
+    }
     principal_history_[principal.name()].push_back({at, principal});
     latest_principal_record_ = std::max(latest_principal_record_, at);
   }
@@ -148,8 +178,12 @@ void RoleModel::Apply(const ChangeSet& changes) {
       by_role_scope_[RoleScopeKey(assignment.role(), assignment.scope())].insert(indexed);
       by_scope_[assignment.scope()].insert(indexed);
     } else {
-      it->second = assignment;  // Principal and role never change.
+      IndexEnd(assignments_by_end_, it->second, /*add=*/false);
+      pending_waivers_.erase(&it->second);
+      it->second = assignment;  // Principal, role and scope never change.
     }
+    IndexEnd(assignments_by_end_, it->second, /*add=*/true);
+    if (WaiverPending(it->second)) pending_waivers_.insert(&it->second);
     assignment_history_[assignment.name()].push_back({at, assignment});
   }
   for (const Delegation& delegation : changes.delegations) {
@@ -158,8 +192,10 @@ void RoleModel::Apply(const ChangeSet& changes) {
       by_delegate_[delegation.delegate()].insert(&it->second);
       by_assignment_[delegation.assignment()].insert(&it->second);
     } else {
+      IndexEnd(delegations_by_end_, it->second, /*add=*/false);
       it->second = delegation;
     }
+    IndexEnd(delegations_by_end_, it->second, /*add=*/true);
     delegation_history_[delegation.name()].push_back({at, delegation});
   }
   for (const Absence& absence : changes.absences) {

@@ -168,6 +168,17 @@ class RoleModel {
   // Groups that listed `member` in any version, for questions about the past.
   const std::vector<std::string>& GroupsEverOf(absl::string_view member) const;
 
+  // Maintained for the coverage report, so it need not walk the register.
+  // Assignments / delegations with a finite end (EndOf), ordered by it.
+  using ByEnd = absl::btree_set<std::pair<absl::Time, std::string>>;
+  const ByEnd& assignments_by_end() const { return assignments_by_end_; }
+  const ByEnd& delegations_by_end() const { return delegations_by_end_; }
+  // Assignments whose waiver is pending (and not voided), in name order.
+  const NameIndex<Assignment>& pending_waivers() const { return pending_waivers_; }
+  // Principals marked as having left / groups, in name order.
+  const absl::btree_set<std::string>& leavers() const { return leavers_; }
+  const absl::btree_set<std::string>& groups() const { return groups_; }
+
   // True when no principal record changed after when.record_cutoff(): the
   // current records (and GroupsOf) answer for that moment.
   bool PrincipalsCurrentAt(const TimePoint& when) const;
@@ -228,6 +239,11 @@ class RoleModel {
   IndexBy<Delegation> by_delegate_;
   IndexBy<Delegation> by_assignment_;
   IndexBy<Absence> absences_by_principal_;
+  ByEnd assignments_by_end_;
+  ByEnd delegations_by_end_;
+  NameIndex<Assignment> pending_waivers_;
+  absl::btree_set<std::string> leavers_;
+  absl::btree_set<std::string> groups_;
   absl::flat_hash_map<std::string, std::vector<std::string>> groups_by_member_;
   absl::flat_hash_map<std::string, std::vector<std::string>> groups_ever_by_member_;
 };

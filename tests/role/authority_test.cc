@@ -317,6 +317,7 @@ TEST_F(AuthorityTest, CoverageListsEveryStandingConflictWaivedOrNot) {
   }
   EXPECT_TRUE(pat_waived);
   EXPECT_TRUE(tom_unwaived);
+  ExpectCoverageFromIndexesMatchesAWalk({});
 }
 
 // ------------------------------------------------------------ Deputies

@@ -1,5 +1,7 @@
 #include "tests/role/registry_test_base.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include "services/role/catalogue.h"
 
 namespace isms::role {
@@ -29,6 +31,19 @@ void RegistryTestBase::SetUp() {
   appoint.mutable_assignment()->set_late_justification("appointed on paper before the register");
   auto appointed = registry_->CreateAssignment(As("principals/root"), appoint);
   ASSERT_TRUE(appointed.ok()) << appointed.status();
+}
+
+void RegistryTestBase::ExpectCoverageFromIndexesMatchesAWalk(v1::GetCoverageReportRequest request) {
+  request.clear_as_recorded_at();
+  auto indexed = registry_->GetCoverageReport(Admin(), request);
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  *request.mutable_as_recorded_at() = ToProto(clock_.Now() + absl::Hours(1));
+  auto walked = registry_->GetCoverageReport(Admin(), request);
+  ASSERT_TRUE(walked.ok()) << walked.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*indexed, *walked))
+      << "from indexes:\n"
+      << indexed->DebugString() << "walked:\n"
+      << walked->DebugString();
 }
 
 CallInfo RegistryTestBase::As(const std::string& principal) {

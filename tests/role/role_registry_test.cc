@@ -280,6 +280,7 @@ TEST_F(RoleRegistryTest, CoverageReportsVacanciesViolationsAndWhatEndsSoon) {
   EXPECT_THAT(report->violations(0).rule(), HasSubstr("board-level rule"));
   ASSERT_EQ(report->ending_assignments_size(), 1);
   EXPECT_EQ(report->ending_assignments(0).principal(), "principals/pat");
+  ExpectCoverageFromIndexesMatchesAWalk(request);
 
   request.set_ending_within_days(5);
   EXPECT_EQ(registry_->GetCoverageReport(Admin(), request)->ending_assignments_size(), 0);

@@ -52,19 +52,26 @@ bool MaskTouches(const google::protobuf::FieldMask& mask, absl::string_view fiel
 absl::StatusOr<v1::Principal> RoleRegistry::GetPrincipal(
     const CallInfo& call, const v1::GetPrincipalRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "principals"));
-  return Read<v1::Principal>(call, request, request.name(),
+  ISMS_RETURN_IF_ERROR(ValidatePrincipalView(request.view()));
+  return Read<v1::Principal>(
+      call, request, request.name(),
       [&](const RoleModel& model) { return RequireRead(model, call, request.name()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::Principal> {
         const v1::Principal* principal = model.FindPrincipal(request.name());
         if (principal == nullptr) return PrincipalNotFound(request.name());
-        return *principal;
+        v1::Principal shown = *principal;
+        if (request.view() == v1::PRINCIPAL_VIEW_BASIC) shown.clear_members();
+        return shown;
       });
 }
 
 absl::StatusOr<v1::ListPrincipalsResponse> RoleRegistry::ListPrincipals(
     const CallInfo& call, const v1::ListPrincipalsRequest& request) const {
+  ISMS_RETURN_IF_ERROR(ValidatePrincipalView(request.view()));
   const bool show_left = request.show_left();
-  return Read<v1::ListPrincipalsResponse>(call, request, "principals", [&](const RoleModel& model) { return RequireRead(model, call, ""); },
+  return Read<v1::ListPrincipalsResponse>(
+      call, request, "principals",
+      [&](const RoleModel& model) { return RequireRead(model, call, ""); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListPrincipalsResponse> {
         v1::ListPrincipalsResponse response;
         ISMS_RETURN_IF_ERROR(Paginate(
@@ -74,6 +81,9 @@ absl::StatusOr<v1::ListPrincipalsResponse> RoleRegistry::ListPrincipals(
               return show_left || p.state() != v1::PRINCIPAL_STATE_LEFT;
             },
             response.mutable_principals(), response.mutable_next_page_token()));
+        if (request.view() != v1::PRINCIPAL_VIEW_FULL) {
+          for (v1::Principal& listed : *response.mutable_principals()) listed.clear_members();
+        }
         return response;
       });
 }
@@ -88,8 +98,8 @@ absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
     m.field_changes = DiffFields(v1::Principal(), principal);
     ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
     if (principal.name() == call.caller.principal) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "self-raise rule: ", call.caller.principal, " may not create their own record"));
+      return absl::PermissionDeniedError(absl::StrCat("self-raise rule: ", call.caller.principal,
+                                                      " may not create their own record"));
     }
     if (principal.name() == checker_.bootstrap_principal()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -122,82 +132,82 @@ absl::StatusOr<v1::Principal> RoleRegistry::UpdatePrincipal(
   ISMS_RETURN_IF_ERROR(ValidatePrincipalUpdateMask(request.update_mask()));
   v1::Principal updated;
   const google::protobuf::FieldMask& mask = request.update_mask();
-  ISMS_RETURN_IF_ERROR(Mutate(call, request.principal().name(), [&](const RoleModel& model,
-                                                                    Mutation& m) {
-    m.attributes["update_mask"] = MaskPaths(mask);
-    const v1::Principal* current = model.FindPrincipal(request.principal().name());
-    {
-      v1::Principal asked = current == nullptr ? v1::Principal() : *current;
-      ApplyUpdateMask(request.principal(), mask, &asked);
-      m.field_changes = DiffFields(current == nullptr ? v1::Principal() : *current, asked);
-    }
-    ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
-    const bool touches_authority = MaskTouches(mask, "board_level") ||
-                                   MaskTouches(mask, "members") || MaskTouches(mask, "kind");
-    if (touches_authority && request.principal().name() == call.caller.principal) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("self-raise rule: ", call.caller.principal,
-                       " may not change their own board level, kind or memberships"));
-    }
-    if (MaskTouches(mask, "members") &&
-        std::find(request.principal().members().begin(), request.principal().members().end(),
-                  call.caller.principal) != request.principal().members().end() &&
-        (current == nullptr ||
-         std::find(current->members().begin(), current->members().end(),
-                   call.caller.principal) == current->members().end())) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "self-raise rule: ", call.caller.principal, " may not add themselves to a group"));
-    }
-    const absl::Time now = clock_.Now();
-    // Managing people does not reach into roles: changing a role holder's
-    // authority-bearing fields needs the assignments permission as well.
-    if (HoldsAnyRole(model, request.principal().name(), now)) {
-      if (touches_authority) ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
-      ISMS_RETURN_IF_ERROR(
-          RefuseDeputyActingAgainst(model, call.caller.principal, request.principal().name(), now));
-    }
-    if (current == nullptr) return PrincipalNotFound(request.principal().name());
-    ISMS_RETURN_IF_ERROR(CheckEtag(current->name(), request.principal().etag(), current->etag()));
-    updated = *current;
-    ApplyUpdateMask(request.principal(), mask, &updated);
-    ISMS_RETURN_IF_ERROR(ValidatePrincipal(updated, "principal"));
-    ISMS_RETURN_IF_ERROR(CheckMembers(model, updated));
-    // Segregation of duties: a new member now holds the group's roles.
-    if (MaskTouches(mask, "members")) {
-      std::vector<HeldRole> group_roles;
-      for (const Assignment* assignment : model.AssignmentsOfPrincipal(updated.name())) {
-        const Role* role = model.FindRole(assignment->role());
-        if (role == nullptr || EndOf(*assignment) <= now || assignment->has_void_time()) continue;
-        for (HeldRole& held : RoleWithDeputised(model, *role,
-                                                absl::StrCat(assignment->name(), " via group ",
-                                                             updated.name()),
-                                                assignment)) {
-          group_roles.push_back(std::move(held));
+  ISMS_RETURN_IF_ERROR(
+      Mutate(call, request.principal().name(), [&](const RoleModel& model, Mutation& m) {
+        m.attributes["update_mask"] = MaskPaths(mask);
+        const v1::Principal* current = model.FindPrincipal(request.principal().name());
+        {
+          v1::Principal asked = current == nullptr ? v1::Principal() : *current;
+          ApplyUpdateMask(request.principal(), mask, &asked);
+          m.field_changes = DiffFields(current == nullptr ? v1::Principal() : *current, asked);
         }
-      }
-      for (const std::string& member : updated.members()) {
-        if (std::find(current->members().begin(), current->members().end(), member) !=
-            current->members().end()) {
-          continue;
+        ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
+        const bool touches_authority = MaskTouches(mask, "board_level") ||
+                                       MaskTouches(mask, "members") || MaskTouches(mask, "kind");
+        if (touches_authority && request.principal().name() == call.caller.principal) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("self-raise rule: ", call.caller.principal,
+                           " may not change their own board level, kind or memberships"));
         }
-        std::optional<Conflict> conflict = FindConflict(
-            model, group_roles, HeldRolesInPeriod(model, member, now, absl::InfiniteFuture()));
-        if (conflict.has_value()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "segregation-of-duties rule: adding ", member, " to ", updated.name(), " gives ",
-              conflict->held.role, ", which conflicts with ", conflict->other.role,
-              " held through ", conflict->other.via));
+        if (MaskTouches(mask, "members") &&
+            std::find(request.principal().members().begin(), request.principal().members().end(),
+                      call.caller.principal) != request.principal().members().end() &&
+            (current == nullptr || std::find(current->members().begin(), current->members().end(),
+                                             call.caller.principal) == current->members().end())) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "self-raise rule: ", call.caller.principal, " may not add themselves to a group"));
         }
-      }
-    }
-    *updated.mutable_update_time() = ToProto(now);
-    *updated.mutable_record_time() = ToProto(now);
-    SetEtag(updated);
-    m.changes.principals.push_back(updated);
-    m.field_changes = DiffFields(*current, updated);
-    m.description = absl::StrCat("updated ", updated.name(), " fields ", MaskPaths(mask));
-    return absl::OkStatus();
-  }));
+        const absl::Time now = clock_.Now();
+        // Managing people does not reach into roles: changing a role holder's
+        // authority-bearing fields needs the assignments permission as well.
+        if (HoldsAnyRole(model, request.principal().name(), now)) {
+          if (touches_authority) ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
+          ISMS_RETURN_IF_ERROR(RefuseDeputyActingAgainst(model, call.caller.principal,
+                                                         request.principal().name(), now));
+        }
+        if (current == nullptr) return PrincipalNotFound(request.principal().name());
+        ISMS_RETURN_IF_ERROR(
+            CheckEtag(current->name(), request.principal().etag(), current->etag()));
+        updated = *current;
+        ApplyUpdateMask(request.principal(), mask, &updated);
+        ISMS_RETURN_IF_ERROR(ValidatePrincipal(updated, "principal"));
+        ISMS_RETURN_IF_ERROR(CheckMembers(model, updated));
+        // Segregation of duties: a new member now holds the group's roles.
+        if (MaskTouches(mask, "members")) {
+          std::vector<HeldRole> group_roles;
+          for (const Assignment* assignment : model.AssignmentsOfPrincipal(updated.name())) {
+            const Role* role = model.FindRole(assignment->role());
+            if (role == nullptr || EndOf(*assignment) <= now || assignment->has_void_time())
+              continue;
+            for (HeldRole& held : RoleWithDeputised(
+                     model, *role, absl::StrCat(assignment->name(), " via group ", updated.name()),
+                     assignment)) {
+              group_roles.push_back(std::move(held));
+            }
+          }
+          for (const std::string& member : updated.members()) {
+            if (std::find(current->members().begin(), current->members().end(), member) !=
+                current->members().end()) {
+              continue;
+            }
+            std::optional<Conflict> conflict = FindConflict(
+                model, group_roles, HeldRolesInPeriod(model, member, now, absl::InfiniteFuture()));
+            if (conflict.has_value()) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "segregation-of-duties rule: adding ", member, " to ", updated.name(), " gives ",
+                  conflict->held.role, ", which conflicts with ", conflict->other.role,
+                  " held through ", conflict->other.via));
+            }
+          }
+        }
+        *updated.mutable_update_time() = ToProto(now);
+        *updated.mutable_record_time() = ToProto(now);
+        SetEtag(updated);
+        m.changes.principals.push_back(updated);
+        m.field_changes = DiffFields(*current, updated);
+        m.description = absl::StrCat("updated ", updated.name(), " fields ", MaskPaths(mask));
+        return absl::OkStatus();
+      }));
   return updated;
 }
 
@@ -210,7 +220,8 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
     const absl::Time now = clock_.Now();
     if (HoldsAnyRole(model, request.name(), now)) {
       ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, ""));
-      ISMS_RETURN_IF_ERROR(RefuseDeputyActingAgainst(model, call.caller.principal, request.name(), now));
+      ISMS_RETURN_IF_ERROR(
+          RefuseDeputyActingAgainst(model, call.caller.principal, request.name(), now));
     }
     const v1::Principal* current = model.FindPrincipal(request.name());
     if (current == nullptr) return PrincipalNotFound(request.name());

@@ -187,7 +187,8 @@ absl::Status ValidateNewAssignment(const Assignment& assignment) {
 }
 
 absl::Status ValidateNewAbsence(const isms::role::v1::Absence& absence) {
-  ISMS_RETURN_IF_ERROR(ValidateResourceName("absence.principal", absence.principal(), "principals"));
+  ISMS_RETURN_IF_ERROR(
+      ValidateResourceName("absence.principal", absence.principal(), "principals"));
   ISMS_RETURN_IF_ERROR(ValidateOptionalTime("absence.effective_from", absence.has_effective_from(),
                                             absence.effective_from()));
   if (!absence.has_effective_until()) {
@@ -254,6 +255,14 @@ absl::Status ValidatePrincipalUpdateMask(const google::protobuf::FieldMask& mask
   return ValidateMask(mask, *allowed);
 }
 
+absl::Status ValidatePrincipalView(int view) {
+  if (!v1::PrincipalView_IsValid(view)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view: ", view, " is not a PrincipalView (want BASIC or FULL)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateListAssignmentsRequest(const isms::role::v1::ListAssignmentsRequest& request) {
   ISMS_RETURN_IF_ERROR(ValidateOptionalResourceName("role", request.role(), "roles"));
   ISMS_RETURN_IF_ERROR(
@@ -261,8 +270,8 @@ absl::Status ValidateListAssignmentsRequest(const isms::role::v1::ListAssignment
   if (!request.scope().empty()) {
     ISMS_RETURN_IF_ERROR(ValidateAnyResourceName("scope", request.scope()));
   }
-  ISMS_RETURN_IF_ERROR(
-      ValidateOptionalTime("as_recorded_at", request.has_as_recorded_at(), request.as_recorded_at()));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime("as_recorded_at", request.has_as_recorded_at(),
+                                            request.as_recorded_at()));
   return ValidateOptionalTime("active_at", request.has_active_at(), request.active_at());
 }
 
@@ -283,9 +292,8 @@ absl::Status ValidateCheckRequest(const isms::role::v1::CheckPermissionRequest& 
   if (!request.resource().empty()) {
     ISMS_RETURN_IF_ERROR(ValidateAnyResourceName(Field(prefix, "resource"), request.resource()));
   }
-  ISMS_RETURN_IF_ERROR(ValidateOptionalTime(Field(prefix, "as_recorded_at"),
-                                            request.has_as_recorded_at(),
-                                            request.as_recorded_at()));
+  ISMS_RETURN_IF_ERROR(ValidateOptionalTime(
+      Field(prefix, "as_recorded_at"), request.has_as_recorded_at(), request.as_recorded_at()));
   return ValidateOptionalTime(Field(prefix, "check_time"), request.has_check_time(),
                               request.check_time());
 }

@@ -34,6 +34,9 @@ absl::Status ValidateRoleUpdateMask(const google::protobuf::FieldMask& mask);
 absl::Status ValidatePrincipalUpdateMask(const google::protobuf::FieldMask& mask);
 
 // The filters of list requests.
+// InvalidArgument ("view: ...") unless `view` is a PrincipalView.
+absl::Status ValidatePrincipalView(int view);
+
 absl::Status ValidateListAssignmentsRequest(const isms::role::v1::ListAssignmentsRequest& request);
 absl::Status ValidateListDelegationsRequest(const isms::role::v1::ListDelegationsRequest& request);
 

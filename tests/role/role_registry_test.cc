@@ -247,6 +247,39 @@ TEST_F(RoleRegistryTest, MarkingSomeoneLeftEndsTheirRolesAndReportsVacancies) {
   for (const auto& p : listed->principals()) EXPECT_NE(p.name(), "principals/alice");
 }
 
+TEST_F(RoleRegistryTest, ListsLeaveGroupMembersOutUnlessAskedForTheFullView) {
+  AddPerson("tom");
+  AddPerson("ann");
+  AddGroup("ops", {"principals/tom", "principals/ann"});
+  auto group_in = [](const v1::ListPrincipalsResponse& page) {
+    for (const auto& p : page.principals()) {
+      if (p.name() == "principals/ops") return p;
+    }
+    return v1::Principal();
+  };
+  v1::ListPrincipalsRequest list;
+  auto basic = registry_->ListPrincipals(Admin(), list);
+  ASSERT_TRUE(basic.ok()) << basic.status();
+  EXPECT_EQ(group_in(*basic).kind(), v1::PRINCIPAL_KIND_GROUP);
+  EXPECT_EQ(group_in(*basic).members_size(), 0);
+  list.set_view(v1::PRINCIPAL_VIEW_FULL);
+  auto full = registry_->ListPrincipals(Admin(), list);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(group_in(*full).members_size(), 2);
+
+  v1::GetPrincipalRequest get;
+  get.set_name("principals/ops");
+  EXPECT_EQ(registry_->GetPrincipal(Admin(), get)->members_size(), 2);  // Get: FULL.
+  get.set_view(v1::PRINCIPAL_VIEW_BASIC);
+  EXPECT_EQ(registry_->GetPrincipal(Admin(), get)->members_size(), 0);
+  get.set_view(static_cast<v1::PrincipalView>(7));
+  EXPECT_THAT(registry_->GetPrincipal(Admin(), get),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("view")));
+  list.set_view(static_cast<v1::PrincipalView>(-1));
+  EXPECT_THAT(registry_->ListPrincipals(Admin(), list),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("view")));
+}
+
 TEST_F(RoleRegistryTest, CoverageReportsVacanciesViolationsAndWhatEndsSoon) {
   auto report = registry_->GetCoverageReport(Admin(), {});
   ASSERT_TRUE(report.ok());

@@ -25,10 +25,10 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   static absl::flat_hash_set<std::string> WriteMethods() {
     absl::flat_hash_set<std::string> writes;
     for (const char* name :
-         {"CreateRole", "UpdateRole", "DeleteRole", "CreatePrincipal", "UpdatePrincipal",
-          "MarkPrincipalLeft", "CreateAssignment", "RevokeAssignment", "CorrectAssignment",
-          "DecideWaiver", "CreateDelegation", "RevokeDelegation", "CreateAbsence",
-          "RevokeAbsence"}) {
+         {"CreateRole", "UpdateRole", "DeleteRole", "CreatePrincipal", "BatchCreatePrincipals",
+          "UpdatePrincipal", "MarkPrincipalLeft", "CreateAssignment", "BatchCreateAssignments",
+          "RevokeAssignment", "CorrectAssignment", "DecideWaiver", "CreateDelegation",
+          "RevokeDelegation", "CreateAbsence", "RevokeAbsence"}) {
       writes.insert(std::string("/isms.role.v1.RoleService/") + name);
     }
     return writes;
@@ -49,11 +49,15 @@ class RoleGrpcService final : public v1::RoleService::CallbackService {
   ISMS_ROLE_RPC(GetPrincipal, v1::GetPrincipalRequest, v1::Principal)
   ISMS_ROLE_RPC(ListPrincipals, v1::ListPrincipalsRequest, v1::ListPrincipalsResponse)
   ISMS_ROLE_RPC(CreatePrincipal, v1::CreatePrincipalRequest, v1::Principal)
+  ISMS_ROLE_RPC(BatchCreatePrincipals, v1::BatchCreatePrincipalsRequest,
+                v1::BatchCreatePrincipalsResponse)
   ISMS_ROLE_RPC(UpdatePrincipal, v1::UpdatePrincipalRequest, v1::Principal)
   ISMS_ROLE_RPC(MarkPrincipalLeft, v1::MarkPrincipalLeftRequest, v1::MarkPrincipalLeftResponse)
   ISMS_ROLE_RPC(GetAssignment, v1::GetAssignmentRequest, v1::Assignment)
   ISMS_ROLE_RPC(ListAssignments, v1::ListAssignmentsRequest, v1::ListAssignmentsResponse)
   ISMS_ROLE_RPC(CreateAssignment, v1::CreateAssignmentRequest, v1::Assignment)
+  ISMS_ROLE_RPC(BatchCreateAssignments, v1::BatchCreateAssignmentsRequest,
+                v1::BatchCreateAssignmentsResponse)
   ISMS_ROLE_RPC(RevokeAssignment, v1::RevokeAssignmentRequest, v1::Assignment)
   ISMS_ROLE_RPC(CorrectAssignment, v1::CorrectAssignmentRequest, v1::Assignment)
   ISMS_ROLE_RPC(DecideWaiver, v1::DecideWaiverRequest, v1::Assignment)

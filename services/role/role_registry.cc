@@ -177,58 +177,93 @@ void RoleRegistry::WakeRelay() const {
   if (relay_ != nullptr) relay_->Wake();
 }
 
+absl::StatusOr<RoleRegistry::Decision> RoleRegistry::Decide(const CallInfo& call,
+                                                            const std::string& resource,
+                                                            const MutationBody& body,
+                                                            PendingCommit& pending) {
+  Decision decision;
+  absl::MutexLock write(&write_mu_);
+  Mutation mutation;
+  mutation.resource = resource;
+  {
+    absl::MutexLock lock(&mu_);
+    if (model_lost_) ISMS_RETURN_IF_ERROR(ReloadModel());
+  }
+  {
+    absl::ReaderMutexLock read(&mu_);
+    decision.decided = CheckCaller(model_, call);
+    if (decision.decided.ok()) decision.decided = body(model_, mutation);
+    decision.version = model_version_;
+    decision.epoch = epoch_.load();
+  }
+  if (!decision.decided.ok()) {
+    // Refusals beyond the caller's refusal budget are counted, not written.
+    if (IsAuditedRefusal(decision.decided.code()) && call.ShouldAuditRefusal()) {
+      pending.changes.record_time = clock_.Now();
+      pending.changes.events.push_back(MakeEvent(call, mutation, decision.decided));
+      decision.queued = true;
+    }
+  } else if (mutation.changes.ChangesResources()) {
+    mutation.changes.record_time = clock_.Now();
+    mutation.changes.events.push_back(MakeEvent(call, mutation, absl::OkStatus()));
+    pending.changes = std::move(mutation.changes);
+    absl::MutexLock apply(&mu_);
+    model_.Apply(pending.changes);
+    pending.model_version = ++model_version_;
+    decision.queued = true;
+  }
+  if (decision.queued) Enqueue(&pending);
+  return decision;
+}
+
+std::optional<absl::Status> RoleRegistry::Outcome(const Decision& decision,
+                                                  const PendingCommit& pending) const {
+  if (!decision.queued) {
+    // Nothing written: answer once what it was decided against is durable.
+    if (!AwaitDurable(decision.version, decision.epoch)) return std::nullopt;
+    return decision.decided;
+  }
+  if (pending.redo) return std::nullopt;
+  if (!pending.status.ok()) return pending.status;
+  return decision.decided;
+}
+
 absl::Status RoleRegistry::Mutate(const CallInfo& call, const std::string& resource,
                                   const MutationBody& body) {
   // A body decided against changes that then failed to commit runs again;
   // storage failing again and again ends the loop through the failure.
   while (true) {
     PendingCommit pending;
-    bool queued = false;
-    absl::Status decided;
-    uint64_t version = 0;
-    uint64_t epoch = 0;
-    {
-      absl::MutexLock write(&write_mu_);
-      Mutation mutation;
-      mutation.resource = resource;
-      {
-        absl::MutexLock lock(&mu_);
-        if (model_lost_) ISMS_RETURN_IF_ERROR(ReloadModel());
-      }
-      {
-        absl::ReaderMutexLock read(&mu_);
-        decided = CheckCaller(model_, call);
-        if (decided.ok()) decided = body(model_, mutation);
-        version = model_version_;
-        epoch = epoch_.load();
-      }
-      if (!decided.ok()) {
-        // Refusals beyond the caller's refusal budget are counted, not written.
-        if (IsAuditedRefusal(decided.code()) && call.ShouldAuditRefusal()) {
-          pending.changes.record_time = clock_.Now();
-          pending.changes.events.push_back(MakeEvent(call, mutation, decided));
-          queued = true;
-        }
-      } else if (mutation.changes.ChangesResources()) {
-        mutation.changes.record_time = clock_.Now();
-        mutation.changes.events.push_back(MakeEvent(call, mutation, absl::OkStatus()));
-        pending.changes = std::move(mutation.changes);
-        absl::MutexLock apply(&mu_);
-        model_.Apply(pending.changes);
-        pending.model_version = ++model_version_;
-        queued = true;
-      }
-      if (queued) Enqueue(&pending);
+    ISMS_ASSIGN_OR_RETURN(const Decision decision, Decide(call, resource, body, pending));
+    if (decision.queued) AwaitCommit(&pending);
+    std::optional<absl::Status> outcome = Outcome(decision, pending);
+    if (outcome.has_value()) return *outcome;
+  }
+}
+
+void RoleRegistry::MutateAll(const CallInfo& call, const std::vector<const PlannedWrite*>& writes,
+                             std::vector<absl::Status>& statuses) {
+  std::vector<PendingCommit> pending(writes.size());
+  std::vector<std::optional<Decision>> decisions(writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (writes[i] == nullptr) continue;
+    absl::StatusOr<Decision> decision =
+        Decide(call, writes[i]->resource, writes[i]->body, pending[i]);
+    if (decision.ok()) {
+      decisions[i] = *decision;
+    } else {
+      statuses[i] = decision.status();
     }
-    if (!queued) {
-      // Nothing to write: answer once what it was decided against is durable.
-      if (!AwaitDurable(version, epoch)) continue;
-      return decided;
-    }
-    AwaitCommit(&pending);
-    if (pending.redo) continue;
-    ISMS_RETURN_IF_ERROR(pending.status);
-    return decided;
+  }
+  // The first wait leads a commit of everything queued, ours included.
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (decisions[i].has_value() && decisions[i]->queued) AwaitCommit(&pending[i]);
+  }
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!decisions[i].has_value()) continue;
+    std::optional<absl::Status> outcome = Outcome(*decisions[i], pending[i]);
+    statuses[i] =
+        outcome.has_value() ? *outcome : Mutate(call, writes[i]->resource, writes[i]->body);
   }
 }
 

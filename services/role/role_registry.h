@@ -107,6 +107,8 @@ class RoleRegistry : public RefusalRecorder {
       const CallInfo& call, const v1::ListPrincipalsRequest& request) const;
   absl::StatusOr<v1::Principal> CreatePrincipal(const CallInfo& call,
                                                 const v1::CreatePrincipalRequest& request);
+  absl::StatusOr<v1::BatchCreatePrincipalsResponse> BatchCreatePrincipals(
+      const CallInfo& call, const v1::BatchCreatePrincipalsRequest& request);
   absl::StatusOr<v1::Principal> UpdatePrincipal(const CallInfo& call,
                                                 const v1::UpdatePrincipalRequest& request);
   absl::StatusOr<v1::MarkPrincipalLeftResponse> MarkPrincipalLeft(
@@ -118,6 +120,8 @@ class RoleRegistry : public RefusalRecorder {
       const CallInfo& call, const v1::ListAssignmentsRequest& request) const;
   absl::StatusOr<v1::Assignment> CreateAssignment(const CallInfo& call,
                                                   const v1::CreateAssignmentRequest& request);
+  absl::StatusOr<v1::BatchCreateAssignmentsResponse> BatchCreateAssignments(
+      const CallInfo& call, const v1::BatchCreateAssignmentsRequest& request);
   absl::StatusOr<v1::Assignment> RevokeAssignment(const CallInfo& call,
                                                   const v1::RevokeAssignmentRequest& request);
   absl::StatusOr<v1::Assignment> CorrectAssignment(const CallInfo& call,
@@ -166,7 +170,8 @@ class RoleRegistry : public RefusalRecorder {
     std::vector<isms::audit::v1::FieldChange> field_changes;
   };
   // Decides and describes one change against the current model; writes its
-  // result through captured references.
+  // result through captured references. It may run more than once (a group
+  // before it failed): it builds its results afresh each time.
   using MutationBody = std::function<absl::Status(const RoleModel&, Mutation&)>;
 
   RoleRegistry(RoleStore& store, const Clock& clock, Options options)
@@ -182,6 +187,26 @@ class RoleRegistry : public RefusalRecorder {
   // before it failed after the body ran, runs the body again.
   absl::Status Mutate(const CallInfo& call, const std::string& resource, const MutationBody& body);
 
+  // A write planned for Mutate: the resource its events name and its body.
+  struct PlannedWrite {
+    std::string resource;
+    MutationBody body;
+  };
+  // Validate `request` and plan its write, whose body puts what it creates in
+  // `*created`. `call`, `request` and `created` must outlive the plan.
+  absl::StatusOr<PlannedWrite> PlanCreatePrincipal(const CallInfo& call,
+                                                   const v1::CreatePrincipalRequest& request,
+                                                   v1::Principal* created);
+  absl::StatusOr<PlannedWrite> PlanCreateAssignment(const CallInfo& call,
+                                                    const v1::CreateAssignmentRequest& request,
+                                                    v1::Assignment* created);
+  // Mutate for each of `writes` (nullptr: skipped, its status left as is),
+  // deciding them in order and waiting for storage once for all of them:
+  // they go into one group unless other writes share it. Returns each one's
+  // outcome in `statuses` (one per write).
+  void MutateAll(const CallInfo& call, const std::vector<const PlannedWrite*>& writes,
+                 std::vector<absl::Status>& statuses);
+
   // A change set waiting in the commit queue, owned by the caller waiting
   // for it.
   struct PendingCommit {
@@ -194,6 +219,25 @@ class RoleRegistry : public RefusalRecorder {
     // Decided against changes that then failed to commit: decide again.
     bool redo = false;
   };
+  // How Decide went: the body's refusal or success, whether something was
+  // queued, and the model version (and epoch) it was decided against.
+  struct Decision {
+    absl::Status decided;
+    bool queued = false;
+    uint64_t version = 0;
+    uint64_t epoch = 0;
+  };
+  // Runs the caller gate and `body` (serialized with other writes), applies
+  // its changes to the model and queues them, or its refusal event, in
+  // `pending`. An error only if the model, lost after a failed commit,
+  // cannot be reloaded.
+  absl::StatusOr<Decision> Decide(const CallInfo& call, const std::string& resource,
+                                  const MutationBody& body, PendingCommit& pending);
+  // The write's outcome once what it queued is done (AwaitCommit) or, if it
+  // queued nothing, once what it was decided against is durable; nullopt
+  // when it must be decided again.
+  std::optional<absl::Status> Outcome(const Decision& decision, const PendingCommit& pending) const;
+
   // Queues `pending` behind everything queued before it (queue order is the
   // order writes were decided).
   void Enqueue(PendingCommit* pending) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)

@@ -30,10 +30,10 @@ absl::Status RefuseDeputyAgainstHolder(const RoleModel& model, const CallInfo& c
   for (const HeldRole& held :
        HeldRolesInPeriod(model, call.caller.principal, now, absl::InfiniteFuture())) {
     if (held.role == assignment.role() && IsHeldAsDeputy(held)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "deputy rule: ", call.caller.principal, " deputises for ", assignment.role(),
-          " through ", held.via, " and may not revoke or change ", assignment.name(), " of ",
-          assignment.principal()));
+      return absl::PermissionDeniedError(
+          absl::StrCat("deputy rule: ", call.caller.principal, " deputises for ", assignment.role(),
+                       " through ", held.via, " and may not revoke or change ", assignment.name(),
+                       " of ", assignment.principal()));
     }
   }
   return absl::OkStatus();
@@ -62,7 +62,8 @@ void EndDelegationsAfter(const RoleModel& model, const Assignment& assignment, a
 absl::StatusOr<v1::Assignment> RoleRegistry::GetAssignment(
     const CallInfo& call, const v1::GetAssignmentRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "assignments"));
-  return Read<v1::Assignment>(call, request, request.name(),
+  return Read<v1::Assignment>(
+      call, request, request.name(),
       [&](const RoleModel& model) {
         const Assignment* assignment = model.FindAssignment(request.name());
         return RequireRead(model, call, assignment == nullptr ? "" : assignment->principal());
@@ -79,14 +80,14 @@ absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
   ISMS_RETURN_IF_ERROR(ValidateListAssignmentsRequest(request));
   const TimePoint when{
       request.has_active_at() ? FromProto(request.active_at()) : absl::InfinitePast(),
-      request.has_as_recorded_at() ? FromProto(request.as_recorded_at())
-                                   : absl::InfiniteFuture()};
+      request.has_as_recorded_at() ? FromProto(request.as_recorded_at()) : absl::InfiniteFuture()};
   const bool filter_active = request.has_active_at();
-  const std::string fingerprint = absl::StrCat(
-      "assignments|", request.role(), "|", request.principal(), "|", request.scope(), "|",
-      filter_active ? absl::FormatTime(when.at) : "", "|",
-      request.has_as_recorded_at() ? absl::FormatTime(when.as_recorded_at) : "");
-  return Read<v1::ListAssignmentsResponse>(call, request, request.principal().empty() ? "assignments" : request.principal(),
+  const std::string fingerprint =
+      absl::StrCat("assignments|", request.role(), "|", request.principal(), "|", request.scope(),
+                   "|", filter_active ? absl::FormatTime(when.at) : "", "|",
+                   request.has_as_recorded_at() ? absl::FormatTime(when.as_recorded_at) : "");
+  return Read<v1::ListAssignmentsResponse>(
+      call, request, request.principal().empty() ? "assignments" : request.principal(),
       [&](const RoleModel& model) { return RequireRead(model, call, request.principal()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListAssignmentsResponse> {
         auto version = [&](const Assignment& a) { return model.AssignmentAt(a, when); };
@@ -114,10 +115,9 @@ absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
                                              fingerprint, keep, response.mutable_assignments(),
                                              response.mutable_next_page_token()));
         } else {
-          ISMS_RETURN_IF_ERROR(Paginate(model.assignments(), request.page_size(),
-                                        request.page_token(), fingerprint, keep,
-                                        response.mutable_assignments(),
-                                        response.mutable_next_page_token()));
+          ISMS_RETURN_IF_ERROR(
+              Paginate(model.assignments(), request.page_size(), request.page_token(), fingerprint,
+                       keep, response.mutable_assignments(), response.mutable_next_page_token()));
         }
         // Show each as it was recorded at the time asked about.
         if (!when.current_record()) {
@@ -130,93 +130,136 @@ absl::StatusOr<v1::ListAssignmentsResponse> RoleRegistry::ListAssignments(
       });
 }
 
-absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
-    const CallInfo& call, const v1::CreateAssignmentRequest& request) {
+absl::StatusOr<RoleRegistry::PlannedWrite> RoleRegistry::PlanCreateAssignment(
+    const CallInfo& call, const v1::CreateAssignmentRequest& request, v1::Assignment* created) {
   ISMS_RETURN_IF_ERROR(ValidateNewAssignment(request.assignment()));
-  v1::Assignment assignment;
+  PlannedWrite plan;
+  plan.resource = request.assignment().role();
   // Mutation bodies run under write_mu_ (Mutate holds it); the annotation
   // lets the thread-safety analysis see that.
-  ISMS_RETURN_IF_ERROR(Mutate(
-      call, request.assignment().role(),
-      [&](const RoleModel& model, Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-        const v1::Assignment& wanted = request.assignment();
-        // A refusal names the appointment asked for.
-        m.attributes["principal"] = wanted.principal();
-        if (!wanted.scope().empty()) m.attributes["scope"] = wanted.scope();
-        m.field_changes = DiffFields(v1::Assignment(), wanted);
-        ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, wanted.scope()));
-        const Principal* principal = model.FindPrincipal(wanted.principal());
-        if (wanted.principal() == call.caller.principal ||
-            (principal != nullptr &&
-             std::find(principal->members().begin(), principal->members().end(),
-                       call.caller.principal) != principal->members().end())) {
-          return absl::PermissionDeniedError(absl::StrCat(
-              "self-appointment rule: ", call.caller.principal, " may not appoint ",
-              wanted.principal() == call.caller.principal ? "themselves"
-                                                          : "a group they belong to"));
-        }
-        const Role* role = model.FindRole(wanted.role());
-        if (role == nullptr) return NotFound("assignment.role", wanted.role());
-        if (principal == nullptr) return NotFound("assignment.principal", wanted.principal());
-        const absl::Time now = clock_.Now();
-        ISMS_RETURN_IF_ERROR(RefuseDeputyOfRole(model, call.caller.principal, role->name(), now));
-        const auto now_proto = ToProto(now);
-        assignment.set_name(absl::StrCat("assignments/", NewId()));
-        assignment.set_role(wanted.role());
-        assignment.set_principal(wanted.principal());
-        assignment.set_scope(wanted.scope());
-        *assignment.mutable_effective_from() =
-            wanted.has_effective_from() ? wanted.effective_from() : now_proto;
-        if (wanted.has_effective_until()) {
-          *assignment.mutable_effective_until() = wanted.effective_until();
-          if (FromProto(assignment.effective_until()) <= FromProto(assignment.effective_from())) {
-            return absl::InvalidArgumentError(
-                "assignment.effective_until: must be after effective_from");
-          }
-        }
-        // Backdating changes what the register says about the past: it needs
-        // a reason and stays visible as recorded late.
-        if (FromProto(assignment.effective_from()) < now - options_.backdate_tolerance) {
-          if (wanted.late_justification().empty()) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "backdating rule: assignment.effective_from lies more than ",
-                absl::FormatDuration(options_.backdate_tolerance),
-                " in the past; set late_justification to record it late"));
-          }
-          assignment.set_late_justification(wanted.late_justification());
-          assignment.set_recorded_late(true);
-        }
-        assignment.set_waiver_justification(wanted.waiver_justification());
-        assignment.set_appointed_by(call.caller.principal);
-        *assignment.mutable_create_time() = now_proto;
-        *assignment.mutable_record_time() = now_proto;
-        bool waiver_needed = false;
-        ISMS_RETURN_IF_ERROR(
-            CheckAppointmentRules(model, *role, *principal, assignment, &waiver_needed));
-        if (waiver_needed) assignment.set_waiver_state(v1::WAIVER_STATE_PENDING);
-        m.resource = assignment.name();
-        SetEtag(assignment);
-        m.changes.created.insert(assignment.name());
-        m.changes.assignments.push_back(assignment);
-        m.field_changes = DiffFields(v1::Assignment(), assignment);
-        if (!waiver_needed) {
-          const std::string closed = ClosedBootstrapWindows(model, *role);
-          if (!closed.empty()) {
-            m.changes.settings[kBootstrapWindowsSetting] = closed;
-            m.attributes["bootstrap"] = "ended";
-          }
-        }
-        m.description =
-            absl::StrCat("appointed ", assignment.principal(), " to ", assignment.role(),
-                         assignment.scope().empty() ? "" : " for ", assignment.scope(),
-                         waiver_needed ? " (not in force until its waiver is approved)" : "",
-                         assignment.recorded_late() ? " (recorded late)" : "");
-        if (!assignment.waiver_justification().empty()) {
-          m.attributes["waiver_justification"] = assignment.waiver_justification();
-        }
-        return absl::OkStatus();
-      }));
-  return assignment;
+  plan.body = [this, &call, &request, created](
+                  const RoleModel& model, Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    v1::Assignment& assignment = *created;
+    assignment.Clear();  // The body may run again (Mutate).
+    const v1::Assignment& wanted = request.assignment();
+    // A refusal names the appointment asked for.
+    m.attributes["principal"] = wanted.principal();
+    if (!wanted.scope().empty()) m.attributes["scope"] = wanted.scope();
+    m.field_changes = DiffFields(v1::Assignment(), wanted);
+    ISMS_RETURN_IF_ERROR(Require(model, call, kManageAssignments, wanted.scope()));
+    const Principal* principal = model.FindPrincipal(wanted.principal());
+    if (wanted.principal() == call.caller.principal ||
+        (principal != nullptr && std::find(principal->members().begin(), principal->members().end(),
+                                           call.caller.principal) != principal->members().end())) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "self-appointment rule: ", call.caller.principal, " may not appoint ",
+          wanted.principal() == call.caller.principal ? "themselves" : "a group they belong to"));
+    }
+    const Role* role = model.FindRole(wanted.role());
+    if (role == nullptr) return NotFound("assignment.role", wanted.role());
+    if (principal == nullptr) return NotFound("assignment.principal", wanted.principal());
+    const absl::Time now = clock_.Now();
+    ISMS_RETURN_IF_ERROR(RefuseDeputyOfRole(model, call.caller.principal, role->name(), now));
+    const auto now_proto = ToProto(now);
+    assignment.set_name(absl::StrCat("assignments/", NewId()));
+    assignment.set_role(wanted.role());
+    assignment.set_principal(wanted.principal());
+    assignment.set_scope(wanted.scope());
+    *assignment.mutable_effective_from() =
+        wanted.has_effective_from() ? wanted.effective_from() : now_proto;
+    if (wanted.has_effective_until()) {
+      *assignment.mutable_effective_until() = wanted.effective_until();
+      if (FromProto(assignment.effective_until()) <= FromProto(assignment.effective_from())) {
+        return absl::InvalidArgumentError(
+            "assignment.effective_until: must be after effective_from");
+      }
+    }
+    // Backdating changes what the register says about the past: it needs
+    // a reason and stays visible as recorded late.
+    if (FromProto(assignment.effective_from()) < now - options_.backdate_tolerance) {
+      if (wanted.late_justification().empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("backdating rule: assignment.effective_from lies more than ",
+                         absl::FormatDuration(options_.backdate_tolerance),
+                         " in the past; set late_justification to record it late"));
+      }
+      assignment.set_late_justification(wanted.late_justification());
+      assignment.set_recorded_late(true);
+    }
+    assignment.set_waiver_justification(wanted.waiver_justification());
+    assignment.set_appointed_by(call.caller.principal);
+    *assignment.mutable_create_time() = now_proto;
+    *assignment.mutable_record_time() = now_proto;
+    bool waiver_needed = false;
+    ISMS_RETURN_IF_ERROR(
+        CheckAppointmentRules(model, *role, *principal, assignment, &waiver_needed));
+    if (waiver_needed) assignment.set_waiver_state(v1::WAIVER_STATE_PENDING);
+    m.resource = assignment.name();
+    SetEtag(assignment);
+    m.changes.created.insert(assignment.name());
+    m.changes.assignments.push_back(assignment);
+    m.field_changes = DiffFields(v1::Assignment(), assignment);
+    if (!waiver_needed) {
+      const std::string closed = ClosedBootstrapWindows(model, *role);
+      if (!closed.empty()) {
+        m.changes.settings[kBootstrapWindowsSetting] = closed;
+        m.attributes["bootstrap"] = "ended";
+      }
+    }
+    m.description =
+        absl::StrCat("appointed ", assignment.principal(), " to ", assignment.role(),
+                     assignment.scope().empty() ? "" : " for ", assignment.scope(),
+                     waiver_needed ? " (not in force until its waiver is approved)" : "",
+                     assignment.recorded_late() ? " (recorded late)" : "");
+    if (!assignment.waiver_justification().empty()) {
+      m.attributes["waiver_justification"] = assignment.waiver_justification();
+    }
+    return absl::OkStatus();
+  };
+  return plan;
+}
+
+absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
+    const CallInfo& call, const v1::CreateAssignmentRequest& request) {
+  v1::Assignment created;
+  ISMS_ASSIGN_OR_RETURN(const PlannedWrite plan, PlanCreateAssignment(call, request, &created));
+  ISMS_RETURN_IF_ERROR(Mutate(call, plan.resource, plan.body));
+  return created;
+}
+
+absl::StatusOr<v1::BatchCreateAssignmentsResponse> RoleRegistry::BatchCreateAssignments(
+    const CallInfo& call, const v1::BatchCreateAssignmentsRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateBatchSize("requests", request.requests_size()));
+  // A caller refused outright (a leaver, a stranger) is refused once; each
+  // appointment's permission is decided for its own scope.
+  ISMS_RETURN_IF_ERROR(Read<bool>(
+                           call, request, "assignments",
+                           [](const RoleModel&) { return absl::OkStatus(); },
+                           [](const RoleModel&) -> absl::StatusOr<bool> { return true; })
+                           .status());
+  const int n = request.requests_size();
+  std::vector<v1::Assignment> created(n);
+  std::vector<PlannedWrite> plans(n);
+  std::vector<const PlannedWrite*> writes(n, nullptr);
+  std::vector<absl::Status> statuses(n);
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<PlannedWrite> plan =
+        PlanCreateAssignment(call, request.requests(i), &created[i]);
+    if (!plan.ok()) {
+      statuses[i] = plan.status();
+      continue;
+    }
+    plans[i] = *std::move(plan);
+    writes[i] = &plans[i];
+  }
+  MutateAll(call, writes, statuses);
+  v1::BatchCreateAssignmentsResponse response;
+  for (int i = 0; i < n; ++i) {
+    auto* result = response.add_results();
+    SetItemStatus(statuses[i], i, *result->mutable_status());
+    if (statuses[i].ok()) *result->mutable_assignment() = std::move(created[i]);
+  }
+  return response;
 }
 
 absl::StatusOr<v1::Assignment> RoleRegistry::RevokeAssignment(
@@ -303,9 +346,9 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CorrectAssignment(
     std::vector<std::string> ended;
     EndDelegationsAfter(model, corrected, end, now, call.caller.principal, m.changes, ended);
     if (!ended.empty()) m.attributes["ended_delegations"] = absl::StrJoin(ended, ",");
-    m.description = absl::StrCat("corrected ", corrected.name(), ": ",
-                                 request.void_() ? "void, never in force"
-                                                 : "ended at " + absl::FormatTime(end));
+    m.description = absl::StrCat(
+        "corrected ", corrected.name(), ": ",
+        request.void_() ? "void, never in force" : "ended at " + absl::FormatTime(end));
     return absl::OkStatus();
   }));
   return corrected;
@@ -330,9 +373,10 @@ absl::StatusOr<v1::Assignment> RoleRegistry::DecideWaiver(const CallInfo& call,
     if (decider == current->principal() || decider == current->appointed_by() ||
         in_appointee_group) {
       return absl::PermissionDeniedError(absl::StrCat(
-          "waiver rule: the waiver of ", current->name(), " needs a principal other than the "
-          "appointee (", current->principal(), ") and the appointer (", current->appointed_by(),
-          ")"));
+          "waiver rule: the waiver of ", current->name(),
+          " needs a principal other than the "
+          "appointee (",
+          current->principal(), ") and the appointer (", current->appointed_by(), ")"));
     }
     const absl::Time now = clock_.Now();
     // Nor a deputy: not of the role being filled, nor of the appointee.
@@ -364,9 +408,9 @@ absl::StatusOr<v1::Assignment> RoleRegistry::DecideWaiver(const CallInfo& call,
       const std::string closed = ClosedBootstrapWindows(model, *role);
       if (!closed.empty()) m.changes.settings[kBootstrapWindowsSetting] = closed;
     }
-    m.description = absl::StrCat(request.approve() ? "approved" : "rejected", " the waiver of ",
-                                 decided.name(), " (", decided.principal(), " as ", decided.role(),
-                                 ")");
+    m.description =
+        absl::StrCat(request.approve() ? "approved" : "rejected", " the waiver of ", decided.name(),
+                     " (", decided.principal(), " as ", decided.role(), ")");
     return absl::OkStatus();
   }));
   return decided;

@@ -73,12 +73,12 @@ absl::Status RoleNotFound(absl::string_view name) {
 // role they hold.
 absl::Status RefuseOwnRole(const RoleModel& model, const CallInfo& call,
                            absl::string_view role_name, absl::Time now) {
-  std::optional<HeldRole> held = FindHeldRoleInPeriod(model, call.caller.principal, role_name,
-                                                      now, absl::InfiniteFuture());
+  std::optional<HeldRole> held =
+      FindHeldRoleInPeriod(model, call.caller.principal, role_name, now, absl::InfiniteFuture());
   if (!held.has_value()) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("self-raise rule: ", call.caller.principal, " holds ", role_name, " through ",
-                   held->via, " and may not change that role's rules"));
+  return absl::PermissionDeniedError(absl::StrCat("self-raise rule: ", call.caller.principal,
+                                                  " holds ", role_name, " through ", held->via,
+                                                  " and may not change that role's rules"));
 }
 
 }  // namespace
@@ -86,7 +86,8 @@ absl::Status RefuseOwnRole(const RoleModel& model, const CallInfo& call,
 absl::StatusOr<v1::Role> RoleRegistry::GetRole(const CallInfo& call,
                                                const v1::GetRoleRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "roles"));
-  return Read<v1::Role>(call, request, request.name(), [](const RoleModel&) { return absl::OkStatus(); },
+  return Read<v1::Role>(
+      call, request, request.name(), [](const RoleModel&) { return absl::OkStatus(); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::Role> {
         const v1::Role* role = model.FindRole(request.name());
         if (role == nullptr) return RoleNotFound(request.name());
@@ -96,7 +97,8 @@ absl::StatusOr<v1::Role> RoleRegistry::GetRole(const CallInfo& call,
 
 absl::StatusOr<v1::ListRolesResponse> RoleRegistry::ListRoles(
     const CallInfo& call, const v1::ListRolesRequest& request) const {
-  return Read<v1::ListRolesResponse>(call, request, "roles", [](const RoleModel&) { return absl::OkStatus(); },
+  return Read<v1::ListRolesResponse>(
+      call, request, "roles", [](const RoleModel&) { return absl::OkStatus(); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListRolesResponse> {
         v1::ListRolesResponse response;
         ISMS_RETURN_IF_ERROR(Paginate(
@@ -177,11 +179,11 @@ absl::StatusOr<v1::Role> RoleRegistry::UpdateRole(const CallInfo& call,
                 model, handed,
                 HeldRolesInPeriod(model, assignment->principal(), now, absl::InfiniteFuture()));
             if (conflict.has_value()) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  "segregation-of-duties rule: ", assignment->principal(), " holds ",
-                  updated.name(), " and would act as ", conflict->held.role,
-                  ", which conflicts with ", conflict->other.role, " held through ",
-                  conflict->other.via));
+              return absl::FailedPreconditionError(
+                  absl::StrCat("segregation-of-duties rule: ", assignment->principal(), " holds ",
+                               updated.name(), " and would act as ", conflict->held.role,
+                               ", which conflicts with ", conflict->other.role, " held through ",
+                               conflict->other.via));
             }
           }
         }
@@ -215,9 +217,9 @@ absl::Status RoleRegistry::DeleteRole(const CallInfo& call, const v1::DeleteRole
     if (role == nullptr) return RoleNotFound(request.name());
     ISMS_RETURN_IF_ERROR(CheckEtag(role->name(), request.etag(), role->etag()));
     if (IsStatutoryRole(role->name())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("statutory rule: ", role->name(), " is required by the seeds' mandatory "
-                       "requirements and cannot be deleted"));
+      return absl::FailedPreconditionError(absl::StrCat("statutory rule: ", role->name(),
+                                                        " is required by the seeds' mandatory "
+                                                        "requirements and cannot be deleted"));
     }
     const absl::Time now = clock_.Now();
     for (const Assignment* assignment : model.AssignmentsOfRole(role->name())) {

@@ -76,7 +76,8 @@ absl::Status RoleRegistry::CheckEndable(const RoleModel& model, const CallInfo& 
 absl::StatusOr<v1::Delegation> RoleRegistry::GetDelegation(
     const CallInfo& call, const v1::GetDelegationRequest& request) const {
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "delegations"));
-  return Read<v1::Delegation>(call, request, request.name(),
+  return Read<v1::Delegation>(
+      call, request, request.name(),
       [&](const RoleModel& model) -> absl::Status {
         const Delegation* delegation = model.FindDelegation(request.name());
         if (delegation != nullptr && delegation->delegator() == call.caller.principal) {
@@ -103,7 +104,8 @@ absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
            (request.delegator().empty() || d.delegator() == request.delegator()) &&
            (request.delegate().empty() || d.delegate() == request.delegate()) && active.Keeps(d);
   };
-  return Read<v1::ListDelegationsResponse>(call, request, "delegations",
+  return Read<v1::ListDelegationsResponse>(
+      call, request, "delegations",
       [&](const RoleModel& model) -> absl::Status {
         if (!request.delegator().empty() && request.delegator() == call.caller.principal) {
           return absl::OkStatus();
@@ -113,15 +115,14 @@ absl::StatusOr<v1::ListDelegationsResponse> RoleRegistry::ListDelegations(
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListDelegationsResponse> {
         v1::ListDelegationsResponse response;
         if (!request.delegate().empty()) {  // Walk only the delegate's index entries.
-          ISMS_RETURN_IF_ERROR(PaginateIndex(
-              model.DelegationsTo(request.delegate()), request.page_size(), request.page_token(),
-              fingerprint, keep, response.mutable_delegations(),
-              response.mutable_next_page_token()));
+          ISMS_RETURN_IF_ERROR(PaginateIndex(model.DelegationsTo(request.delegate()),
+                                             request.page_size(), request.page_token(), fingerprint,
+                                             keep, response.mutable_delegations(),
+                                             response.mutable_next_page_token()));
         } else {
-          ISMS_RETURN_IF_ERROR(Paginate(model.delegations(), request.page_size(),
-                                        request.page_token(), fingerprint, keep,
-                                        response.mutable_delegations(),
-                                        response.mutable_next_page_token()));
+          ISMS_RETURN_IF_ERROR(
+              Paginate(model.delegations(), request.page_size(), request.page_token(), fingerprint,
+                       keep, response.mutable_delegations(), response.mutable_next_page_token()));
         }
         return response;
       });
@@ -135,6 +136,7 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
   ISMS_RETURN_IF_ERROR(Mutate(
       call, wanted.assignment(),
       [&](const RoleModel& model, Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+        delegation.Clear();  // The body may run again (Mutate).
         m.attributes["delegate"] = wanted.delegate();
         m.field_changes = DiffFields(v1::Delegation(), wanted);
         const Assignment* assignment = model.FindAssignment(wanted.assignment());
@@ -146,9 +148,9 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
               " may delegate its duties; ", call.caller.principal, " does not hold it"));
         }
         if (IsManagePermission(wanted.permission())) {
-          return Refuse("delegation rule",
-                        absl::StrCat(wanted.permission(), " is a management permission and is "
-                                                          "never delegated"));
+          return Refuse("delegation rule", absl::StrCat(wanted.permission(),
+                                                        " is a management permission and is "
+                                                        "never delegated"));
         }
         const absl::Time now = clock_.Now();
         if (!IsActiveAt(*assignment, now) && StartOf(*assignment) <= now) {
@@ -215,9 +217,8 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
           return Refuse("backdating rule", "a delegation cannot start in the past");
         }
         if (from < StartOf(*assignment)) {
-          return Refuse("delegation rule",
-                        absl::StrCat("a delegation cannot start before ", assignment->name(),
-                                     " comes into force"));
+          return Refuse("delegation rule", absl::StrCat("a delegation cannot start before ",
+                                                        assignment->name(), " comes into force"));
         }
         if (until > from + options_.max_delegation) {
           return Refuse("delegation rule",
@@ -230,14 +231,14 @@ absl::StatusOr<v1::Delegation> RoleRegistry::CreateDelegation(
                                      ", which ends at ", absl::FormatTime(EndOf(*assignment))));
         }
         // Segregation of duties: the delegate acts in the delegator's role.
-        std::optional<Conflict> conflict = FindConflict(
-            model, RoleWithDeputised(model, *role, "this delegation"),
-            HeldRolesInPeriod(model, delegate->name(), from, until));
+        std::optional<Conflict> conflict =
+            FindConflict(model, RoleWithDeputised(model, *role, "this delegation"),
+                         HeldRolesInPeriod(model, delegate->name(), from, until));
         if (conflict.has_value()) {
-          return Refuse("segregation-of-duties rule",
-                        absl::StrCat(conflict->held.role, " conflicts with ", conflict->other.role,
-                                     " held by ", delegate->name(), " through ",
-                                     conflict->other.via));
+          return Refuse(
+              "segregation-of-duties rule",
+              absl::StrCat(conflict->held.role, " conflicts with ", conflict->other.role,
+                           " held by ", delegate->name(), " through ", conflict->other.via));
         }
         delegation.clear_revoke_time();
         delegation.clear_revoked_by();
@@ -285,6 +286,7 @@ absl::StatusOr<v1::Absence> RoleRegistry::CreateAbsence(const CallInfo& call,
   ISMS_RETURN_IF_ERROR(Mutate(
       call, wanted.principal(),
       [&](const RoleModel& model, Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+        absence.Clear();  // The body may run again (Mutate).
         m.field_changes = DiffFields(v1::Absence(), wanted);
         const absl::Time now = clock_.Now();
         if (wanted.principal() != call.caller.principal) {
@@ -296,9 +298,8 @@ absl::StatusOr<v1::Absence> RoleRegistry::CreateAbsence(const CallInfo& call,
                 FindHeldRole(model, call.caller.principal, held.role, TimePoint{now});
             if (mine.has_value()) {
               return absl::PermissionDeniedError(absl::StrCat(
-                  "self-raise rule: ", call.caller.principal, " acts for ", held.role,
-                  " through ", mine->via, " and may not record the absence of its holder ",
-                  wanted.principal()));
+                  "self-raise rule: ", call.caller.principal, " acts for ", held.role, " through ",
+                  mine->via, " and may not record the absence of its holder ", wanted.principal()));
             }
           }
         }
@@ -315,14 +316,16 @@ absl::StatusOr<v1::Absence> RoleRegistry::CreateAbsence(const CallInfo& call,
         const absl::Time from = FromProto(absence.effective_from());
         const absl::Time until = FromProto(absence.effective_until());
         if (until <= from) {
-          return absl::InvalidArgumentError("absence.effective_until: must be after effective_from");
+          return absl::InvalidArgumentError(
+              "absence.effective_until: must be after effective_from");
         }
         if (from < now - options_.backdate_tolerance) {
           return Refuse("backdating rule", "an absence cannot start in the past");
         }
         if (until > from + options_.max_delegation) {
-          return Refuse("absence rule", absl::StrCat("an absence lasts at most ",
-                                                     absl::FormatDuration(options_.max_delegation)));
+          return Refuse("absence rule",
+                        absl::StrCat("an absence lasts at most ",
+                                     absl::FormatDuration(options_.max_delegation)));
         }
         absence.set_recorded_by(call.caller.principal);
         absence.clear_revoke_time();
@@ -342,17 +345,18 @@ absl::StatusOr<v1::Absence> RoleRegistry::CreateAbsence(const CallInfo& call,
 
 absl::StatusOr<v1::ListAbsencesResponse> RoleRegistry::ListAbsences(
     const CallInfo& call, const v1::ListAbsencesRequest& request) const {
-  ISMS_RETURN_IF_ERROR(ValidateOptionalResourceName("principal", request.principal(), "principals"));
+  ISMS_RETURN_IF_ERROR(
+      ValidateOptionalResourceName("principal", request.principal(), "principals"));
   ISMS_RETURN_IF_ERROR(
       ValidateOptionalTime("active_at", request.has_active_at(), request.active_at()));
   const ActiveAtFilter active(request.has_active_at(), request.active_at());
   const std::string fingerprint =
       absl::StrCat("absences|", request.principal(), "|", active.fingerprint());
   auto keep = [&](const Absence& a) {
-    return (request.principal().empty() || a.principal() == request.principal()) &&
-           active.Keeps(a);
+    return (request.principal().empty() || a.principal() == request.principal()) && active.Keeps(a);
   };
-  return Read<v1::ListAbsencesResponse>(call, request, "absences",
+  return Read<v1::ListAbsencesResponse>(
+      call, request, "absences",
       [&](const RoleModel& model) { return RequireRead(model, call, request.principal()); },
       [&](const RoleModel& model) -> absl::StatusOr<v1::ListAbsencesResponse> {
         v1::ListAbsencesResponse response;
@@ -361,9 +365,8 @@ absl::StatusOr<v1::ListAbsencesResponse> RoleRegistry::ListAbsences(
               model.AbsencesOf(request.principal()), request.page_size(), request.page_token(),
               fingerprint, keep, response.mutable_absences(), response.mutable_next_page_token()));
         } else {
-          ISMS_RETURN_IF_ERROR(Paginate(model.absences(), request.page_size(),
-                                        request.page_token(), fingerprint, keep,
-                                        response.mutable_absences(),
+          ISMS_RETURN_IF_ERROR(Paginate(model.absences(), request.page_size(), request.page_token(),
+                                        fingerprint, keep, response.mutable_absences(),
                                         response.mutable_next_page_token()));
         }
         return response;

@@ -88,13 +88,17 @@ absl::StatusOr<v1::ListPrincipalsResponse> RoleRegistry::ListPrincipals(
       });
 }
 
-absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
-    const CallInfo& call, const v1::CreatePrincipalRequest& request) {
+absl::StatusOr<RoleRegistry::PlannedWrite> RoleRegistry::PlanCreatePrincipal(
+    const CallInfo& call, const v1::CreatePrincipalRequest& request, v1::Principal* created) {
   ISMS_RETURN_IF_ERROR(ValidateId("principal_id", request.principal_id()));
-  v1::Principal principal = request.principal();
-  principal.set_name(absl::StrCat("principals/", request.principal_id()));
-  ISMS_RETURN_IF_ERROR(ValidatePrincipal(principal, "principal"));
-  ISMS_RETURN_IF_ERROR(Mutate(call, principal.name(), [&](const RoleModel& model, Mutation& m) {
+  v1::Principal asked = request.principal();
+  asked.set_name(absl::StrCat("principals/", request.principal_id()));
+  ISMS_RETURN_IF_ERROR(ValidatePrincipal(asked, "principal"));
+  PlannedWrite plan;
+  plan.resource = asked.name();
+  plan.body = [this, &call, asked, created](const RoleModel& model, Mutation& m) {
+    v1::Principal& principal = *created;
+    principal = asked;  // The body may run again (Mutate).
     m.field_changes = DiffFields(v1::Principal(), principal);
     ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
     if (principal.name() == call.caller.principal) {
@@ -121,8 +125,51 @@ absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
     m.field_changes = DiffFields(v1::Principal(), principal);
     m.description = absl::StrCat("created ", principal.name());
     return absl::OkStatus();
-  }));
-  return principal;
+  };
+  return plan;
+}
+
+absl::StatusOr<v1::Principal> RoleRegistry::CreatePrincipal(
+    const CallInfo& call, const v1::CreatePrincipalRequest& request) {
+  v1::Principal created;
+  ISMS_ASSIGN_OR_RETURN(const PlannedWrite plan, PlanCreatePrincipal(call, request, &created));
+  ISMS_RETURN_IF_ERROR(Mutate(call, plan.resource, plan.body));
+  return created;
+}
+
+absl::StatusOr<v1::BatchCreatePrincipalsResponse> RoleRegistry::BatchCreatePrincipals(
+    const CallInfo& call, const v1::BatchCreatePrincipalsRequest& request) {
+  ISMS_RETURN_IF_ERROR(ValidateBatchSize("requests", request.requests_size()));
+  // A caller who may not create principals at all is refused once, not per
+  // item.
+  ISMS_RETURN_IF_ERROR(
+      Read<bool>(
+          call, request, "principals",
+          [&](const RoleModel& model) { return Require(model, call, kManagePrincipals, ""); },
+          [](const RoleModel&) -> absl::StatusOr<bool> { return true; })
+          .status());
+  const int n = request.requests_size();
+  std::vector<v1::Principal> created(n);
+  std::vector<PlannedWrite> plans(n);
+  std::vector<const PlannedWrite*> writes(n, nullptr);
+  std::vector<absl::Status> statuses(n);
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<PlannedWrite> plan = PlanCreatePrincipal(call, request.requests(i), &created[i]);
+    if (!plan.ok()) {
+      statuses[i] = plan.status();
+      continue;
+    }
+    plans[i] = *std::move(plan);
+    writes[i] = &plans[i];
+  }
+  MutateAll(call, writes, statuses);
+  v1::BatchCreatePrincipalsResponse response;
+  for (int i = 0; i < n; ++i) {
+    auto* result = response.add_results();
+    SetItemStatus(statuses[i], i, *result->mutable_status());
+    if (statuses[i].ok()) *result->mutable_principal() = std::move(created[i]);
+  }
+  return response;
 }
 
 absl::StatusOr<v1::Principal> RoleRegistry::UpdatePrincipal(
@@ -216,6 +263,7 @@ absl::StatusOr<v1::MarkPrincipalLeftResponse> RoleRegistry::MarkPrincipalLeft(
   ISMS_RETURN_IF_ERROR(ValidateResourceName("name", request.name(), "principals"));
   v1::MarkPrincipalLeftResponse response;
   ISMS_RETURN_IF_ERROR(Mutate(call, request.name(), [&](const RoleModel& model, Mutation& m) {
+    response.Clear();  // The body may run again (Mutate).
     ISMS_RETURN_IF_ERROR(Require(model, call, kManagePrincipals, ""));
     const absl::Time now = clock_.Now();
     if (HoldsAnyRole(model, request.name(), now)) {

@@ -255,6 +255,22 @@ absl::Status ValidatePrincipalUpdateMask(const google::protobuf::FieldMask& mask
   return ValidateMask(mask, *allowed);
 }
 
+absl::Status ValidateBatchSize(absl::string_view field, int size) {
+  if (size < 1 || size > kMaxBatchWrites) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": want 1 to ", kMaxBatchWrites, " items, got ", size));
+  }
+  return absl::OkStatus();
+}
+
+void SetItemStatus(const absl::Status& status, int index, v1::ItemStatus& out) {
+  out.set_code(static_cast<int>(status.code()));
+  if (status.ok()) return;
+  out.set_message(status.code() == absl::StatusCode::kInvalidArgument
+                      ? absl::StrCat("requests[", index, "].", status.message())
+                      : std::string(status.message()));
+}
+
 absl::Status ValidatePrincipalView(int view) {
   if (!v1::PrincipalView_IsValid(view)) {
     return absl::InvalidArgumentError(

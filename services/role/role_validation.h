@@ -34,6 +34,15 @@ absl::Status ValidateRoleUpdateMask(const google::protobuf::FieldMask& mask);
 absl::Status ValidatePrincipalUpdateMask(const google::protobuf::FieldMask& mask);
 
 // The filters of list requests.
+// The most items a batch write takes.
+inline constexpr int kMaxBatchWrites = 1000;
+// InvalidArgument naming `field` unless 1 <= size <= kMaxBatchWrites.
+absl::Status ValidateBatchSize(absl::string_view field, int size);
+// Sets `out` to `status` (code and message) of batch item `index`; an
+// INVALID_ARGUMENT message is prefixed "requests[index]." so it names the
+// field within the batch.
+void SetItemStatus(const absl::Status& status, int index, isms::role::v1::ItemStatus& out);
+
 // InvalidArgument ("view: ...") unless `view` is a PrincipalView.
 absl::Status ValidatePrincipalView(int view);
 

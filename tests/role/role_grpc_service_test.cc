@@ -22,7 +22,7 @@ TEST(RoleGrpcServiceTest, WriteMethodsAreExactlyTheRpcsThatChangeState) {
     const std::string& name = service->method(i)->name();
     bool changes = false;
     for (const char* verb :
-         {"Create", "Update", "Delete", "Revoke", "Mark", "Correct", "Decide"}) {
+         {"Create", "BatchCreate", "Update", "Delete", "Revoke", "Mark", "Correct", "Decide"}) {
       changes = changes || absl::StartsWith(name, verb);
     }
     changing += changes ? 1 : 0;

@@ -245,15 +245,19 @@ int64_t ParallelFor(const char* what, int threads, int64_t begin, int64_t end, a
     });
   }
   absl::Time last_print = start;
+  int64_t last_done = 0;
   while (running > 0) {
     absl::SleepFor(absl::Milliseconds(50));
     if (absl::Now() - last_print >= absl::Seconds(10)) {
-      last_print = absl::Now();
-      const double seconds = absl::ToDoubleSeconds(last_print - start);
-      std::printf("  ... %s: %lld of %lld in %.0f s (%.0f/s)\n", what,
-                  static_cast<long long>(done.load()), static_cast<long long>(end - begin), seconds,
-                  done / seconds);
+      const absl::Time now = absl::Now();
+      const int64_t now_done = done;
+      std::printf("  ... %s: %lld of %lld in %.0f s (%.0f/s, the last 10 s %.0f/s)\n", what,
+                  static_cast<long long>(now_done), static_cast<long long>(end - begin),
+                  absl::ToDoubleSeconds(now - start), now_done / absl::ToDoubleSeconds(now - start),
+                  (now_done - last_done) / absl::ToDoubleSeconds(now - last_print));
       std::fflush(stdout);
+      last_print = now;
+      last_done = now_done;
     }
   }
   for (auto& worker : workers) worker.join();
@@ -323,6 +327,7 @@ bool Seed(Service& service) {
 bool Grow(Service& service, Register& reg, int64_t people, absl::Time deadline) {
   const int threads = std::max(1, absl::GetFlag(FLAGS_build_concurrency));
   const absl::Time start = absl::Now();
+  const ProcessStats cpu_before = ReadProcessStats(service.pid());
   // Everyone is staff; even people own an asset, odd ones own a process.
   const int64_t made =
       ParallelFor("people", threads, reg.people, people, deadline, [&](int t, int64_t i) {
@@ -341,9 +346,13 @@ bool Grow(Service& service, Register& reg, int64_t people, absl::Time deadline) 
         return true;
       });
   const double people_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  std::printf("  people: %lld made in %.1f s (%.0f people/s, %.0f writes/s)\n",
-              static_cast<long long>(made), people_seconds, made / people_seconds,
-              3 * made / people_seconds);
+  const double cpu_seconds = ReadProcessStats(service.pid()).cpu_seconds - cpu_before.cpu_seconds;
+  std::printf(
+      "  people: %lld made in %.1f s (%.0f people/s, %.0f writes/s; server CPU %.0f us a write, "
+      "%.0f%% busy)\n",
+      static_cast<long long>(made), people_seconds, made / people_seconds,
+      3 * made / people_seconds, cpu_seconds * 1e6 / std::max<int64_t>(1, 3 * made),
+      100 * cpu_seconds / people_seconds);
   if (reg.people + made < people) {
     std::printf("  BUILD STOPPED: %lld of %lld people after %.0f s (budget or failures)\n",
                 static_cast<long long>(reg.people + made), static_cast<long long>(people),
@@ -468,10 +477,12 @@ struct Figure {
   double p50 = 0;
   double p99 = 0;
   int errors = 0;
+  // The server's CPU time a call (user + system), when measured.
+  double server_cpu_us = 0;
 };
 
 Figure Summarise(const PhaseResult& result) {
-  return {result.throughput(), result.percentile(0.5), result.percentile(0.99), result.errors};
+  return {result.throughput(), result.percentile(0.5), result.percentile(0.99), result.errors, 0};
 }
 
 void PrintRow(const std::string& name, const Figure& f, const Figure* floor) {
@@ -535,8 +546,18 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
     grpc::health::v1::HealthCheckResponse response;
     return service.health(t).Check(&context, {}, &response).ok();
   };
+  // Runs a phase and measures the server's CPU time a call.
+  auto run = [&](int threads, const std::function<bool(int, int)>& call) {
+    const ProcessStats before = ReadProcessStats(service.pid());
+    const PhaseResult result = RunFor(threads, phase, call);
+    const ProcessStats after = ReadProcessStats(service.pid());
+    Figure figure = Summarise(result);
+    figure.server_cpu_us = (after.cpu_seconds - before.cpu_seconds) * 1e6 /
+                           std::max<size_t>(1, result.latencies_us.size());
+    return figure;
+  };
   RunFor(1, phase / 4, floor_call);  // Warm up.
-  const Figure floor1 = Summarise(RunFor(1, phase, floor_call));
+  const Figure floor1 = run(1, floor_call);
   out.figures["floor c1"] = floor1;
   PrintRow("floor (health Check), c1", floor1, nullptr);
 
@@ -549,7 +570,7 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
     v1::CheckPermissionResponse response;
     return service.roles(t).CheckPermission(&context, request, &response).ok();
   };
-  out.figures["CheckPermission"] = Summarise(RunFor(1, phase, check_call));
+  out.figures["CheckPermission"] = run(1, check_call);
   PrintRow("CheckPermission, c1", out.figures["CheckPermission"], &floor1);
 
   // Page tokens across the whole register, by walking each list once.
@@ -599,7 +620,7 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
       return service.roles(t).ListAssignments(&context, request, &response).ok() &&
              response.assignments_size() > 0;
     };
-    out.figures["ListAssignments by role"] = Summarise(RunFor(1, phase, call));
+    out.figures["ListAssignments by role"] = run(1, call);
     PrintRow("ListAssignments role=ts, page 100", out.figures["ListAssignments by role"], &floor1);
   }
   {
@@ -614,7 +635,7 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
       return service.roles(t).ListAssignments(&context, request, &response).ok() &&
              response.assignments_size() == 1;
     };
-    out.figures["ListAssignments by scope"] = Summarise(RunFor(1, phase, call));
+    out.figures["ListAssignments by scope"] = run(1, call);
     PrintRow("ListAssignments scope=asset", out.figures["ListAssignments by scope"], &floor1);
   }
   {
@@ -631,7 +652,7 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
       return service.roles(t).ListAssignments(&context, request, &response).ok() &&
              response.assignments_size() == 1;
     };
-    out.figures["ListAssignments by role+scope"] = Summarise(RunFor(1, phase, call));
+    out.figures["ListAssignments by role+scope"] = run(1, call);
     PrintRow("ListAssignments role=iao scope=asset", out.figures["ListAssignments by role+scope"],
              &floor1);
   }
@@ -646,7 +667,7 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
       return service.roles(t).ListPrincipals(&context, request, &response).ok() &&
              response.principals_size() > 0;
     };
-    out.figures["ListPrincipals"] = Summarise(RunFor(1, phase, call));
+    out.figures["ListPrincipals"] = run(1, call);
     PrintRow("ListPrincipals, page 100", out.figures["ListPrincipals"], &floor1);
   }
   auto coverage_call = [&](int t, int) {
@@ -655,7 +676,7 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
     v1::CoverageReport response;
     return service.roles(t).GetCoverageReport(&context, {}, &response).ok();
   };
-  out.figures["GetCoverageReport"] = Summarise(RunFor(1, phase, coverage_call));
+  out.figures["GetCoverageReport"] = run(1, coverage_call);
   PrintRow("GetCoverageReport", out.figures["GetCoverageReport"], &floor1);
 
   // Durable writes: each appoints the IAO of a new asset.
@@ -666,13 +687,13 @@ void MeasureLatencies(Service& service, const Register& reg, SizeResult& out) {
                    absl::StrCat("assets/w", w), &response)
         .ok();
   };
-  out.figures["CreateAssignment c1"] = Summarise(RunFor(1, phase, write_call));
+  out.figures["CreateAssignment c1"] = run(1, write_call);
   PrintRow("CreateAssignment, c1", out.figures["CreateAssignment c1"], &floor1);
   RunFor(16, phase / 4, floor_call);
-  const Figure floor16 = Summarise(RunFor(16, phase, floor_call));
+  const Figure floor16 = run(16, floor_call);
   out.figures["floor c16"] = floor16;
   PrintRow("floor (health Check), c16", floor16, nullptr);
-  out.figures["CreateAssignment c16"] = Summarise(RunFor(16, phase, write_call));
+  out.figures["CreateAssignment c16"] = run(16, write_call);
   PrintRow("CreateAssignment, c16", out.figures["CreateAssignment c16"], &floor16);
 }
 
@@ -718,33 +739,36 @@ void MeasureSaturation(Service& service, const Register& reg, SizeResult& out) {
                                                    done(status.ok());
                                                  });
   };
-  // Runs one phase and returns its figures and the server's CPU per call.
-  auto measured = [&](const std::function<void(int, CallDone)>& start, double* cpu_us,
-                      double* busy) {
-    const ProcessStats before = ReadProcessStats(service.pid());
+  // Runs one phase; prints its figures, the server's CPU per call and how
+  // busy the server and this load generator were (a floor phase whose server
+  // is not near 100% is bounded by the generator, not the server).
+  auto measured = [&](const std::string& name, const std::function<void(int, CallDone)>& start,
+                      const Figure* floor) {
+    const ProcessStats server_before = ReadProcessStats(service.pid());
+    const ProcessStats client_before = ReadProcessStats(0);
     PhaseResult result = RunAsyncFor(outstanding, phase, start);
-    const ProcessStats after = ReadProcessStats(service.pid());
-    const double cpu = after.cpu_seconds - before.cpu_seconds;
-    *cpu_us = cpu * 1e6 / std::max<size_t>(1, result.latencies_us.size());
-    *busy = cpu / result.seconds;
-    return Summarise(result);
+    const ProcessStats server_after = ReadProcessStats(service.pid());
+    const ProcessStats client_after = ReadProcessStats(0);
+    const double cpu = server_after.cpu_seconds - server_before.cpu_seconds;
+    Figure figure = Summarise(result);
+    figure.server_cpu_us = cpu * 1e6 / std::max<size_t>(1, result.latencies_us.size());
+    PrintRow(absl::StrFormat(
+                 "%s (srv %.0f%%, gen %.0f%%)", name, 100 * cpu / result.seconds,
+                 100 * (client_after.cpu_seconds - client_before.cpu_seconds) / result.seconds),
+             figure, floor);
+    return figure;
   };
   RunAsyncFor(outstanding, phase / 4, floor_start);  // Warm up.
   RunAsyncFor(outstanding, phase / 4, check_start);
   double floor_sum = 0, check_sum = 0, floor_cpu = 0, check_cpu = 0;
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   for (int round = 0; round < rounds; ++round) {
-    double cpu_us = 0, busy = 0;
-    const Figure floor = measured(floor_start, &cpu_us, &busy);
-    PrintRow(absl::StrFormat("sat floor (server CPU %.0f us/call, %.0f%%)", cpu_us, busy * 100),
-             floor, nullptr);
+    const Figure floor = measured("sat floor", floor_start, nullptr);
     floor_sum += floor.throughput;
-    floor_cpu += cpu_us;
-    const Figure check = measured(check_start, &cpu_us, &busy);
-    PrintRow(absl::StrFormat("sat Check (server CPU %.0f us/call, %.0f%%)", cpu_us, busy * 100),
-             check, &floor);
+    floor_cpu += floor.server_cpu_us;
+    const Figure check = measured("sat Check", check_start, &floor);
     check_sum += check.throughput;
-    check_cpu += cpu_us;
+    check_cpu += check.server_cpu_us;
   }
   out.saturation_ratio = check_sum / floor_sum;
   out.floor_cpu_us = floor_cpu / rounds;
@@ -779,13 +803,11 @@ void MeasureSaturation(Service& service, const Register& reg, SizeResult& out) {
       write_us.push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
     }
   });
-  double cpu_us = 0, busy = 0;
-  const Figure mixed = measured(check_start, &cpu_us, &busy);
+  const Figure mixed = measured("mixed Check", check_start, nullptr);
   stop = true;
   coverage.join();
   writer.join();
   out.mixed_ratio = mixed.throughput / (check_sum / rounds);
-  PrintRow("mixed: Check beside coverage+writes", mixed, nullptr);
   auto median = [](std::vector<double> v) {
     if (v.empty()) return 0.0;
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());

@@ -488,6 +488,8 @@ Figure Summarise(const PhaseResult& result) {
 void PrintRow(const std::string& name, const Figure& f, const Figure* floor) {
   std::printf("  %-34s %9.0f req/s  p50 %9.1f us  p99 %9.1f us", name.c_str(), f.throughput, f.p50,
               f.p99);
+  // The server's CPU a call, then ratios to the floor.
+  if (f.server_cpu_us > 0) std::printf("  cpu %6.0f us", f.server_cpu_us);
   if (floor != nullptr) {
     std::printf("  | p50 %6.1fx  p99 %6.1fx  thr %5.2fx", f.p50 / floor->p50, f.p99 / floor->p99,
                 f.throughput / floor->throughput);
@@ -780,43 +782,52 @@ void MeasureSaturation(Service& service, const Register& reg, SizeResult& out) {
       out.saturation_ratio, out.check_cpu_us, out.floor_cpu_us,
       out.check_cpu_us / out.floor_cpu_us);
 
-  // Mixed: the same checks while coverage reports and single writes run.
-  std::atomic<bool> stop{false};
-  std::vector<double> coverage_us, write_us;
-  std::thread coverage([&] {
-    while (!stop) {
-      grpc::ClientContext context;
-      Prepare(context, kSiroToken);
-      v1::CoverageReport response;
-      const absl::Time before = absl::Now();
-      (void)service.roles(0).GetCoverageReport(&context, {}, &response);
-      coverage_us.push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
-    }
-  });
-  std::thread writer([&] {
-    while (!stop) {
-      const int64_t w = next_write_asset++;
-      v1::Assignment response;
-      const absl::Time before = absl::Now();
-      (void)Appoint(service.roles(1), kSiroToken, "roles/iao", Person((w * 7919) % reg.people),
-                    absl::StrCat("assets/w", w), &response);
-      write_us.push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
-    }
-  });
-  const Figure mixed = measured("mixed Check", check_start, nullptr);
-  stop = true;
-  coverage.join();
-  writer.join();
-  out.mixed_ratio = mixed.throughput / (check_sum / rounds);
+  // Mixed: the same checks while a coverage-report loop and a loop of single
+  // writes run beside them; then each alone beside the checks, to tell which
+  // one costs the checks their throughput.
   auto median = [](std::vector<double> v) {
     if (v.empty()) return 0.0;
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
     return v[v.size() / 2];
   };
-  std::printf(
-      "  mixed: checks at %.2fx of checks alone; beside them %zu coverage reports (p50 "
-      "%.0f us) and %zu writes (p50 %.0f us)\n",
-      out.mixed_ratio, coverage_us.size(), median(coverage_us), write_us.size(), median(write_us));
+  const double alone = check_sum / rounds;
+  auto mixed = [&](const char* name, bool with_coverage, bool with_writes) {
+    std::atomic<bool> stop{false};
+    std::vector<double> coverage_us, write_us;
+    std::thread coverage([&] {
+      while (with_coverage && !stop) {
+        grpc::ClientContext context;
+        Prepare(context, kSiroToken);
+        v1::CoverageReport response;
+        const absl::Time before = absl::Now();
+        (void)service.roles(0).GetCoverageReport(&context, {}, &response);
+        coverage_us.push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
+      }
+    });
+    std::thread writer([&] {
+      while (with_writes && !stop) {
+        const int64_t w = next_write_asset++;
+        v1::Assignment response;
+        const absl::Time before = absl::Now();
+        (void)Appoint(service.roles(1), kSiroToken, "roles/iao", Person((w * 7919) % reg.people),
+                      absl::StrCat("assets/w", w), &response);
+        write_us.push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
+      }
+    });
+    const Figure checks = measured(name, check_start, nullptr);
+    stop = true;
+    coverage.join();
+    writer.join();
+    std::printf(
+        "    checks at %.2fx of checks alone; beside them %zu coverage reports (p50 %.0f us), "
+        "%zu writes (p50 %.0f us)\n",
+        checks.throughput / alone, coverage_us.size(), median(coverage_us), write_us.size(),
+        median(write_us));
+    return checks.throughput / alone;
+  };
+  out.mixed_ratio = mixed("mixed Check +cov +writes", true, true);
+  mixed("mixed Check +cov", true, false);
+  mixed("mixed Check +writes", false, true);
   if (pin) {
     (void)isms::bench::PinProcess(service.pid(), -1);
     (void)isms::bench::PinProcess(0, -1);

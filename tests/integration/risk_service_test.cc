@@ -294,6 +294,33 @@ TEST_F(RiskServiceTest, WithTheSiroVacantABreachGoesToTheDeputyAndSaysSo) {
   EXPECT_EQ(breach.escalation().principal(), "principals/dsiro");
   EXPECT_EQ(breach.escalation().role(), "roles/dsiro");
   EXPECT_THAT(breach.escalation().reason(), HasSubstr("roles/siro is vacant"));
+  // The deputy, acting for the vacant SIRO as the role service says, closes it.
+  ASSERT_TRUE(Move(kKeeperToken, "incidents/vacant", asset::v1::INCIDENT_STATE_TRIAGED).ok());
+  ASSERT_TRUE(Move(kKeeperToken, "incidents/vacant", asset::v1::INCIDENT_STATE_ESCALATED).ok());
+  Incident closed;
+  status = Move(kDsiroToken, "incidents/vacant", asset::v1::INCIDENT_STATE_CLOSED, &closed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(closed.transitions(3).explanation(), HasSubstr("roles/dsiro"));
+}
+
+TEST_F(RiskServiceTest, WithTheSiroAbsentABreachGoesToTheDeputyAndSaysSo) {
+  {
+    // The SIRO records their own absence at the role service.
+    grpc::ClientContext context;
+    Prepare(context, kSiroToken);
+    role::v1::CreateAbsenceRequest request;
+    request.mutable_absence()->set_principal("principals/siro");
+    *request.mutable_absence()->mutable_effective_until() = ToProto(absl::Now() + absl::Hours(24));
+    request.mutable_absence()->set_reason("annual leave");
+    role::v1::Absence absence;
+    grpc::Status status = role_->CreateAbsence(&context, request, &absence);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  Incident breach;
+  grpc::Status status = Report("absent", true, &breach);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(breach.escalation().principal(), "principals/dsiro");
+  EXPECT_THAT(breach.escalation().reason(), HasSubstr("principals/siro is absent"));
 }
 
 TEST_F(RiskServiceTest, ABreachPast72HoursWithoutNotificationIsOverdue) {

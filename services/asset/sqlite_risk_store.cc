@@ -218,11 +218,16 @@ absl::StatusOr<std::vector<v1::Risk>> SqliteAssetStore::ListRisks(const RiskFilt
                                                                   const RiskCursor& after,
                                                                   int limit) {
   absl::MutexLock lock(&mu_);
-  // A seek on the score index: (-score, name) after the cursor's.
+  // A seek on the score index: (-score, name) after the cursor's. Written
+  // as a range on the score and then the name, since SQLite (3.40) does not
+  // seek an expression index by a row value: that form scanned from the top
+  // on every page (41 ms for a page half-way through 100,000 risks, 1 ms
+  // this way).
   ISMS_ASSIGN_OR_RETURN(
       SqliteStatement select,
       db_->Prepare(absl::StrCat(
-          kRiskColumns, " WHERE (-(likelihood * impact), name) > (?1, ?2)",
+          kRiskColumns,
+          " WHERE -(likelihood * impact) >= ?1 AND (-(likelihood * impact) > ?1 OR name > ?2)",
           " AND (?3 = '' OR name IN (SELECT risk FROM risk_assets WHERE asset = ?3))",
           " AND (?4 = '' OR owner = ?4)", " AND (?5 = 0 OR likelihood * impact BETWEEN ?5 AND ?6)",
           " AND (?7 = 0 OR review_time <= ?8 OR acceptance_end <= ?8)",

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_format.h"
 #include "common/testing/status_matchers.h"
 #include "services/asset/risk_rules.h"
 #include "tests/asset/risk_test_fixture.h"
@@ -241,6 +242,34 @@ TEST_F(RiskRegistryTest, PermissionBeforeExistence) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Accept("risks/none", "principals/nobody"),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(RiskRegistryTest, PagesStopAtTheCap) {
+  // 1,001 risks written straight into the store.
+  AssetChanges changes;
+  for (int i = 0; i < 1001; ++i) {
+    v1::Risk risk = TestRisk(1 + i % 5, 1 + i % 3);
+    risk.set_name(absl::StrFormat("risks/r%04d", i));
+    *risk.add_score_history() = v1::RiskScore();
+    changes.risks_created.push_back(StoredForm(risk));
+  }
+  ASSERT_THAT(store_->Commit(changes), IsOk());
+  v1::ListRisksRequest request;
+  request.set_page_size(5000);
+  absl::StatusOr<v1::ListRisksResponse> first = ListRisks(request);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->risks_size(), 1000);
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_page_token(first->next_page_token());
+  absl::StatusOr<v1::ListRisksResponse> second = ListRisks(request);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->risks_size(), 1);
+  EXPECT_TRUE(second->next_page_token().empty());
+  // Every score is in order across the two pages.
+  EXPECT_GE(first->risks(999).score(), second->risks(0).score());
+  // A token altered by hand is refused, not followed.
+  request.set_page_token(first->next_page_token() + "x");
+  EXPECT_THAT(ListRisks(request), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(RiskRegistryTest, ReviewOverdueIsListed) {

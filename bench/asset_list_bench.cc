@@ -14,6 +14,11 @@
 // mix four filters (classification; a kind of information; review overdue;
 // classification and kind together) and positions across the register (page
 // tokens collected by walking each filter first).
+//
+// Beside them, in the same run: the top 100 risks (highest score first) of a
+// risk register of --risks (100,000) written into the same store, as
+// RiskService.ListRisks serves it (a CheckPermission, then one walk of the
+// score index).
 
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
@@ -35,10 +40,12 @@
 #include "common/time/proto_time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "isms/asset/v1/asset_service.grpc.pb.h"
+#include "isms/asset/v1/risk_service.grpc.pb.h"
 #include "isms/role/v1/role.grpc.pb.h"
 #include "services/asset/sqlite_asset_store.h"
 
 ABSL_FLAG(int, assets, 100000, "assets in the register");
+ABSL_FLAG(int, risks, 100000, "risks in the risk register");
 ABSL_FLAG(int, threads, 2, "concurrent client threads");
 ABSL_FLAG(int, requests, 4000, "requests per phase (split across threads)");
 ABSL_FLAG(int, rounds, 2, "floor/list phase pairs");
@@ -94,6 +101,48 @@ bool Prefill(const std::string& path, int count) {
     absl::Status committed = (*store)->Commit(changes);
     if (!committed.ok()) {
       std::fprintf(stderr, "prefill: %s\n", committed.ToString().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// Writes `count` risks (ids r000000...) with likelihoods and impacts spread
+// over 1..5, a thousand a transaction, in their stored form.
+bool PrefillRisks(const std::string& path, int count) {
+  auto store = isms::asset::SqliteAssetStore::Open(path);
+  if (!store.ok()) {
+    std::fprintf(stderr, "prefill risks: %s\n", store.status().ToString().c_str());
+    return false;
+  }
+  const absl::Time now = absl::Now();
+  for (int start = 0; start < count; start += 1000) {
+    isms::asset::AssetChanges changes;
+    for (int i = start; i < std::min(count, start + 1000); ++i) {
+      v1::Risk risk;
+      risk.set_name(absl::StrFormat("risks/r%06d", i));
+      risk.set_title(absl::StrCat("Risk ", i));
+      risk.add_assets(absl::StrFormat("assets/a%06d", i % 1000));
+      risk.set_threat("A threat loaded for the benchmark.");
+      risk.set_vulnerability("A vulnerability loaded for the benchmark.");
+      risk.set_likelihood(1 + i % 5);
+      risk.set_impact(1 + (i / 5) % 5);
+      risk.set_treatment(v1::RISK_TREATMENT_MITIGATE);
+      risk.set_treatment_plan("A plan.");
+      risk.set_owner(absl::StrCat("principals/po", i % 20));
+      *risk.mutable_next_review_time() = isms::ToProto(now + absl::Hours(24 * (i % 731 - 365)));
+      v1::RiskScore* score = risk.add_score_history();
+      score->set_likelihood(risk.likelihood());
+      score->set_impact(risk.impact());
+      score->set_scored_by(risk.owner());
+      *score->mutable_score_time() = isms::ToProto(now);
+      *risk.mutable_create_time() = isms::ToProto(now);
+      risk.set_etag(absl::StrCat("\"", i, "\""));
+      changes.risks_created.push_back(std::move(risk));
+    }
+    absl::Status committed = (*store)->Commit(changes);
+    if (!committed.ok()) {
+      std::fprintf(stderr, "prefill risks: %s\n", committed.ToString().c_str());
       return false;
     }
   }
@@ -167,6 +216,11 @@ int main(int argc, char** argv) {
   if (!Prefill(asset_data + "/asset.db", count)) return 1;
   std::printf("asset_list_bench: loaded %d assets in %.1f s\n", count,
               absl::ToDoubleSeconds(absl::Now() - load_start));
+  const int risk_count = std::max(1, absl::GetFlag(FLAGS_risks));
+  const absl::Time risk_start = absl::Now();
+  if (!PrefillRisks(asset_data + "/asset.db", risk_count)) return 1;
+  std::printf("asset_list_bench: loaded %d risks in %.1f s\n", risk_count,
+              absl::ToDoubleSeconds(absl::Now() - risk_start));
 
   auto role = isms::testing::ServerProcess::Start(
       ISMS_ROLE_SERVICE_BINARY,
@@ -198,6 +252,7 @@ int main(int argc, char** argv) {
   auto channel = grpc::CreateChannel((*asset)->address(), grpc::InsecureChannelCredentials());
   auto assets = v1::AssetService::NewStub(channel);
   auto health = grpc::health::v1::Health::NewStub(channel);
+  auto risks = v1::RiskService::NewStub(channel);
 
   // Page tokens at positions across the register, for every filter.
   std::vector<v1::ListAssetsRequest> pages;
@@ -227,17 +282,37 @@ int main(int argc, char** argv) {
     return assets->ListAssets(&context, request, &response).ok() && response.assets_size() > 0;
   };
 
+  // The top 100 risks out of the whole register: the first page, highest
+  // score first.
+  auto top_risks_call = [&](int, int) {
+    grpc::ClientContext context;
+    Authorize(context, kReaderToken);
+    v1::ListRisksRequest request;
+    request.set_page_size(100);
+    v1::ListRisksResponse response;
+    return risks->ListRisks(&context, request, &response).ok() && response.risks_size() == 100 &&
+           response.risks(0).score() == 25;
+  };
+
   RunPhase(threads, requests / 4, floor_call);  // Warm up connections and caches.
   RunPhase(threads, requests / 4, list_call);
+  if (RunPhase(threads, requests / 4, top_risks_call).errors > 0) {
+    std::fprintf(stderr, "ListRisks failed; see %s/asset.log\n", dir.path().c_str());
+    return 1;
+  }
   std::printf("%d threads, %d requests a phase, pages of %d from %zu positions, loopback\n",
               threads, requests, absl::GetFlag(FLAGS_page_size), pages.size());
-  double floor_p50 = 0, floor_p99 = 0, list_p50 = 0, list_p99 = 0;
+  double floor_p50 = 0, floor_p99 = 0, list_p50 = 0, list_p99 = 0, risks_p50 = 0, risks_p99 = 0;
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   for (int round = 0; round < rounds; ++round) {
     PhaseResult floor = RunPhase(threads, requests, floor_call);
     PhaseResult list = RunPhase(threads, requests, list_call);
+    PhaseResult top = RunPhase(threads, requests, top_risks_call);
     Print("floor (health Check)", floor);
     Print("ListAssets (filtered page)", list);
+    Print("ListRisks (top 100 of the register)", top);
+    risks_p50 += top.percentile(0.5);
+    risks_p99 += top.percentile(0.99);
     floor_p50 += floor.percentile(0.5);
     floor_p99 += floor.percentile(0.99);
     list_p50 += list.percentile(0.5);
@@ -245,6 +320,8 @@ int main(int argc, char** argv) {
   }
   std::printf("ratio ListAssets/floor latency: p50 %.2fx, p99 %.2fx (aim <= 5x)\n",
               list_p50 / floor_p50, list_p99 / floor_p99);
+  std::printf("ratio ListRisks top 100 of %d/floor latency: p50 %.2fx, p99 %.2fx\n", risk_count,
+              risks_p50 / floor_p50, risks_p99 / floor_p99);
   for (auto* server : {asset->get(), role->get()}) {
     server->Signal(SIGTERM);
     (void)server->Wait(absl::Seconds(15));

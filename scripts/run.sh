@@ -162,7 +162,7 @@ ISMS suite is running. Data: $local_dir/data   Logs: $local_dir/logs
 
   role service   $role_address   (isms.role.v1.RoleService, health, reflection)
   audit service  $audit_address   (isms.audit.v1.AuditService; the role service delivers to it)
-  asset service  $asset_address   (isms.asset.v1.AssetService; asks the role service, delivers to audit)
+  asset service  $asset_address   (isms.asset.v1.AssetService and RiskService; asks the role service, delivers to audit)
 
 Bootstrap token (principal principals/bootstrap-admin; it may manage roles,
 principals and appointments until the first appointment to a management
@@ -190,6 +190,11 @@ assets needs isms.assets.manage: the SIRO and the ISM hold it; changing one
 needs isms.assets.update on it: its IAO, appointed with scope "assets/<id>"):
   $asset_cli isms.asset.v1.AssetService/CreateAsset 'asset_id: "hr-db" asset { title: "HR database" classification: CLASSIFICATION_CONFIDENTIAL information_kinds: INFORMATION_KIND_PERSONAL_DATA location: "hr-db-01" review_time { seconds: 1830297600 } }'
   $asset_cli isms.asset.v1.AssetService/ListAssets 'page_size: 20'
+
+The risk register (RiskService, same address; as SIRO alice: she keeps the
+register, and accepts risks she does not own):
+  $asset_cli isms.asset.v1.RiskService/ListRisks 'page_size: 20 band: RISK_BAND_VERY_HIGH'
+  $asset_cli isms.asset.v1.RiskService/ListIncidents 'open_breaches: true'
 
 Press Ctrl-C to stop.
 INFO

@@ -17,6 +17,7 @@
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/validate.h"
+#include "services/asset/any_permission.h"
 #include "services/asset/asset_validation.h"
 
 namespace isms::asset {
@@ -175,6 +176,38 @@ void AssetRegistry::Authorize(const CallInfo& call, absl::string_view permission
                               const std::string& resource, absl::string_view audited_as,
                               const google::protobuf::Message& asked, bool is_write,
                               PermissionClient::Answer then) {
+  AuthorizeWith(
+      call,
+      [this, principal = call.caller.principal, permission = std::string(permission),
+       resource](PermissionClient::Answer answer) {
+        permissions_.Check(principal, permission, resource, std::move(answer));
+      },
+      resource, audited_as, asked, is_write, std::move(then));
+}
+
+void AssetRegistry::AuthorizeAny(const CallInfo& call, std::vector<std::string> permissions,
+                                 const std::string& resource, absl::string_view audited_as,
+                                 const google::protobuf::Message& asked, bool is_write,
+                                 PermissionClient::Answer then) {
+  AuthorizeWith(
+      call,
+      [this, principal = call.caller.principal, permissions = std::move(permissions),
+       resource](PermissionClient::Answer answer) {
+        CheckAny(permissions_, principal, permissions, resource, std::move(answer));
+      },
+      resource, audited_as, asked, is_write, std::move(then));
+}
+
+RoleHolders& AssetRegistry::UnconfiguredHolders() {
+  static auto* holders = new UnconfiguredRoleHolders;
+  return *holders;
+}
+
+void AssetRegistry::AuthorizeWith(const CallInfo& call,
+                                  std::function<void(PermissionClient::Answer)> check,
+                                  const std::string& resource, absl::string_view audited_as,
+                                  const google::protobuf::Message& asked, bool is_write,
+                                  PermissionClient::Answer then) {
   auto audit_then = [this, &call, &asked,
                      audited = resource.empty() ? std::string(audited_as) : resource,
                      then = std::move(then)](absl::StatusOr<PermissionClient::Grant> grant) {
@@ -200,7 +233,7 @@ void AssetRegistry::Authorize(const CallInfo& call, absl::string_view permission
     }
     return;
   }
-  permissions_.Check(caller.principal, permission, resource, std::move(audit_then));
+  check(std::move(audit_then));
 }
 
 absl::Status AssetRegistry::Mutate(const CallInfo& call, const std::string& resource,
@@ -222,7 +255,9 @@ absl::Status AssetRegistry::Mutate(const CallInfo& call, const std::string& reso
   }
   AssetChanges& changes = mutation.changes;
   if (changes.created.empty() && changes.updated.empty() && changes.deleted.empty() &&
-      changes.access_created.empty() && changes.access_updated.empty()) {
+      changes.access_created.empty() && changes.access_updated.empty() &&
+      changes.risks_created.empty() && changes.risks_updated.empty() &&
+      changes.incidents_created.empty() && changes.incidents_updated.empty()) {
     return absl::OkStatus();  // Nothing changed: nothing to record.
   }
   changes.events.push_back(MakeEvent(call, resource, mutation, absl::OkStatus()));

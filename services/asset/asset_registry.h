@@ -16,9 +16,11 @@
 #include "common/server/unary_call.h"
 #include "common/time/clock.h"
 #include "isms/asset/v1/asset_service.pb.h"
+#include "isms/asset/v1/risk_service.pb.h"
 #include "isms/audit/v1/audit_service.pb.h"
 #include "services/asset/asset_store.h"
 #include "services/asset/owner_directory.h"
+#include "services/asset/role_holders.h"
 
 namespace isms {
 class OutboxRelay;
@@ -66,7 +68,18 @@ class AssetRegistry : public RefusalRecorder {
   // each asset (the role service): the registry keeps no copy of it.
   AssetRegistry(AssetStore& store, PermissionClient& permissions, OwnerDirectory& owners,
                 const Clock& clock)
-      : store_(store), permissions_(permissions), owners_(owners), clock_(clock) {}
+      : AssetRegistry(store, permissions, owners, UnconfiguredHolders(), clock) {}
+  // `holders` says who holds which role now (risk owners, the SIRO a breach
+  // goes to); borrowed, it must outlive the registry. Without it (the
+  // constructor above) every risk and incident write that asks is
+  // Unavailable.
+  AssetRegistry(AssetStore& store, PermissionClient& permissions, OwnerDirectory& owners,
+                RoleHolders& holders, const Clock& clock)
+      : store_(store),
+        permissions_(permissions),
+        owners_(owners),
+        holders_(holders),
+        clock_(clock) {}
   AssetRegistry(const AssetRegistry&) = delete;
   AssetRegistry& operator=(const AssetRegistry&) = delete;
 
@@ -130,6 +143,26 @@ class AssetRegistry : public RefusalRecorder {
   // one walk of the register's names per call.
   void GetAssetCoverage(const CallInfo& call, const v1::GetAssetCoverageRequest& request,
                         Done<v1::AssetCoverage> done);
+  // The risk register and incidents (asset_registry_risks.cc,
+  // asset_registry_incidents.cc); who may call each is in risk_service.proto.
+  void GetRisk(const CallInfo& call, const v1::GetRiskRequest& request, Done<v1::Risk> done);
+  void ListRisks(const CallInfo& call, const v1::ListRisksRequest& request,
+                 Done<v1::ListRisksResponse> done);
+  void CreateRisk(const CallInfo& call, const v1::CreateRiskRequest& request, Done<v1::Risk> done);
+  void UpdateRisk(const CallInfo& call, const v1::UpdateRiskRequest& request, Done<v1::Risk> done);
+  void AcceptRisk(const CallInfo& call, const v1::AcceptRiskRequest& request, Done<v1::Risk> done);
+  void ReportIncident(const CallInfo& call, const v1::ReportIncidentRequest& request,
+                      Done<v1::Incident> done);
+  void GetIncident(const CallInfo& call, const v1::GetIncidentRequest& request,
+                   Done<v1::Incident> done);
+  void ListIncidents(const CallInfo& call, const v1::ListIncidentsRequest& request,
+                     Done<v1::ListIncidentsResponse> done);
+  void TransitionIncident(const CallInfo& call, const v1::TransitionIncidentRequest& request,
+                          Done<v1::Incident> done);
+  void RecordBreachNotification(const CallInfo& call,
+                                const v1::RecordBreachNotificationRequest& request,
+                                Done<v1::Incident> done);
+
   // Needs isms.audit.read, or a service acting for itself with read-register.
   void GetAuditDelivery(const CallInfo& call, const v1::GetAuditDeliveryRequest& request,
                         Done<isms::audit::v1::DeliveryStatus> done);
@@ -153,6 +186,19 @@ class AssetRegistry : public RefusalRecorder {
   void Authorize(const CallInfo& call, absl::string_view permission, const std::string& resource,
                  absl::string_view audited_as, const google::protobuf::Message& asked,
                  bool is_write, PermissionClient::Answer then);
+
+  // Authorize, allowed when the caller holds any one of `permissions` (asked
+  // in turn); the grant's explanation names the one held.
+  void AuthorizeAny(const CallInfo& call, std::vector<std::string> permissions,
+                    const std::string& resource, absl::string_view audited_as,
+                    const google::protobuf::Message& asked, bool is_write,
+                    PermissionClient::Answer then);
+  // Authorize's body, with the role service's question in `check`.
+  void AuthorizeWith(const CallInfo& call, std::function<void(PermissionClient::Answer)> check,
+                     const std::string& resource, absl::string_view audited_as,
+                     const google::protobuf::Message& asked, bool is_write,
+                     PermissionClient::Answer then);
+  static RoleHolders& UnconfiguredHolders();
 
   // Serialized with other writes: runs `body`, then commits its changes with
   // a success event carrying `permission` and how the caller holds it
@@ -185,6 +231,7 @@ class AssetRegistry : public RefusalRecorder {
   AssetStore& store_;
   PermissionClient& permissions_;
   OwnerDirectory& owners_;
+  RoleHolders& holders_;
   const Clock& clock_;
 
   // Serializes writers, refusal events included: held from a mutation's

@@ -24,6 +24,8 @@
 #include "services/asset/asset_grpc_service.h"
 #include "services/asset/asset_registry.h"
 #include "services/asset/owner_directory.h"
+#include "services/asset/risk_grpc_service.h"
+#include "services/asset/role_holders.h"
 #include "services/asset/sqlite_asset_store.h"
 
 namespace {
@@ -71,7 +73,11 @@ int main(int argc, char** argv) {
   // shows an owner is UNAVAILABLE.
   auto owners = isms::asset::OwnerDirectoryFromFlags(clock);
   if (!owners.ok()) return isms::FailStart(logger, "bad role service flags", owners.status());
-  isms::asset::AssetRegistry registry(**store, **permissions, **owners, clock);
+  // Who holds roles now (risk owners; the SIRO a breach goes to), asked of
+  // the same role service.
+  auto holders = isms::asset::RoleHoldersFromFlags(clock);
+  if (!holders.ok()) return isms::FailStart(logger, "bad role service flags", holders.status());
+  isms::asset::AssetRegistry registry(**store, **permissions, **owners, **holders, clock);
 
   // Delivery of the outbox to the audit service. Without one, events wait in
   // the outbox (GetAuditDelivery reports them) until a start with one.
@@ -103,6 +109,9 @@ int main(int argc, char** argv) {
   isms::AttemptTally unauthenticated("unauthenticated calls", clock, logger);
   isms::UnaryCallRunner::Options runner_options;
   runner_options.write_methods = isms::asset::AssetGrpcService::WriteMethods();
+  for (const std::string& method : isms::asset::RiskGrpcService::WriteMethods()) {
+    runner_options.write_methods.insert(method);
+  }
   runner_options.limiter = &limiter;
   runner_options.unauthenticated = &unauthenticated;
   runner_options.identity_from_certificate = absl::GetFlag(FLAGS_tls_identity_from_cert);
@@ -112,8 +121,10 @@ int main(int argc, char** argv) {
   }
   isms::UnaryCallRunner runner(authenticator, logger, std::move(runner_options));
   isms::asset::AssetGrpcService service(registry, runner);
+  isms::asset::RiskGrpcService risk_service(registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();
-  server_options.health_service_names = {isms::asset::v1::AssetService::service_full_name()};
+  server_options.health_service_names = {isms::asset::v1::AssetService::service_full_name(),
+                                         isms::asset::v1::RiskService::service_full_name()};
   isms::ReportWritesHealth(server_options, storage_health, logger, kWritesHealthName);
   server_options.on_reload = [&] {
     absl::Status reloaded = authenticator.ReloadFromFile(token_file);
@@ -121,7 +132,7 @@ int main(int argc, char** argv) {
                reloaded.ok() ? "tokens reloaded" : "tokens not reloaded; keeping the old ones",
                {{"file", token_file}, {"error", reloaded.ToString()}});
   };
-  absl::Status served = isms::RunServer(server_options, {&service}, logger);
+  absl::Status served = isms::RunServer(server_options, {&service, &risk_service}, logger);
   storage_health.SetListener(nullptr);  // The health service is gone.
   // No call runs now; what the relay has not delivered waits for the next start.
   registry.SetAuditRelay(nullptr);

@@ -8,6 +8,7 @@
 #include "common/status/status_macros.h"
 #include "common/storage/record_checksum.h"
 #include "common/time/proto_time.h"
+#include "services/asset/sqlite_risk_rows.h"
 
 namespace isms::asset {
 namespace {
@@ -65,6 +66,8 @@ const std::vector<std::string>& Migrations() {
       // IAO appointments and delegations name the asset, and a new asset
       // under an old name would inherit its predecessor's owner.
       "CREATE TABLE retired_asset_names (name TEXT PRIMARY KEY) WITHOUT ROWID;",
+      // Risks and incidents (sqlite_risk_store.cc).
+      kRiskTablesMigration,
   };
   return *migrations;
 }
@@ -437,6 +440,7 @@ absl::Status SqliteAssetStore::Commit(const AssetChanges& changes) {
         ISMS_RETURN_IF_ERROR(WriteAccessRecord(replace, record));
       }
     }
+    ISMS_RETURN_IF_ERROR(CommitRiskChanges(db, changes));
     for (const auto& event : changes.events) ISMS_RETURN_IF_ERROR(AppendToOutbox(db, event));
     return absl::OkStatus();
   });

@@ -57,6 +57,16 @@ class SqliteAssetStore final : public AssetStore {
       int limit) override;
   absl::StatusOr<std::vector<isms::asset::v1::Attestation>> ListAttestations(
       absl::string_view asset, absl::string_view after, int limit) override;
+  // Risks and incidents (sqlite_risk_store.cc).
+  absl::StatusOr<std::optional<isms::asset::v1::Risk>> GetRisk(absl::string_view name) override;
+  absl::StatusOr<std::vector<isms::asset::v1::Risk>> ListRisks(const RiskFilter& filter,
+                                                               const RiskCursor& after,
+                                                               int limit) override;
+  absl::StatusOr<std::optional<isms::asset::v1::Incident>> GetIncident(
+      absl::string_view name) override;
+  absl::StatusOr<std::vector<isms::asset::v1::Incident>> ListIncidents(const IncidentFilter& filter,
+                                                                       const IncidentCursor& after,
+                                                                       int limit) override;
   absl::Status Commit(const AssetChanges& changes) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int64_t after, int limit) override;
   absl::Status Acknowledge(int64_t through_sequence) override;

@@ -98,12 +98,18 @@ void AuditSuite::SetUp() {
                    // The asset tests' ISM changes appointments once bootstrap ends.
                    Sha256Hex(kKeeperToken), " principal principals/keeper\n",
                    // The asset tests' IAO delegates at the role service.
-                   Sha256Hex(kIaoToken), " principal principals/iao\n"));
-  WriteFile(dir_.path() + "/asset-tokens",
-            absl::StrCat(Sha256Hex(kKeeperToken), " principal principals/keeper\n",
-                         Sha256Hex(kIaoToken), " principal principals/iao\n",
-                         Sha256Hex(kNobodyToken), " principal principals/nobody\n",
-                         Sha256Hex(kAuditorToken), " principal principals/auditor\n"));
+                   Sha256Hex(kIaoToken), " principal principals/iao\n",
+                   // The risk tests' SIRO appoints their ISM.
+                   Sha256Hex(kSiroToken), " principal principals/siro\n"));
+  WriteFile(
+      dir_.path() + "/asset-tokens",
+      absl::StrCat(
+          Sha256Hex(kKeeperToken), " principal principals/keeper\n", Sha256Hex(kIaoToken),
+          " principal principals/iao\n", Sha256Hex(kNobodyToken), " principal principals/nobody\n",
+          Sha256Hex(kAuditorToken), " principal principals/auditor\n", Sha256Hex(kSiroToken),
+          " principal principals/siro\n", Sha256Hex(kSiro2Token), " principal principals/siro2\n",
+          Sha256Hex(kDsiroToken), " principal principals/dsiro\n", Sha256Hex(kStaffToken),
+          " principal principals/staff\n", Sha256Hex(kPoToken), " principal principals/po\n"));
 }
 
 void AuditSuite::TearDown() {
@@ -113,6 +119,7 @@ void AuditSuite::TearDown() {
     PrintTail("asset", dir_.path() + "/asset.log");
   }
   asset_.reset();
+  risks_.reset();
   asset_server_.reset();
   audit_.reset();
   role_.reset();
@@ -183,8 +190,9 @@ void AuditSuite::StartAsset(std::vector<std::string> extra) {
   auto server = ServerProcess::Start(ISMS_ASSET_SERVICE_BINARY, args, dir_.path() + "/asset.log");
   ASSERT_TRUE(server.ok()) << server.status();
   asset_server_ = *std::move(server);
-  asset_ = asset::v1::AssetService::NewStub(
-      grpc::CreateChannel(asset_server_->address(), grpc::InsecureChannelCredentials()));
+  auto channel = grpc::CreateChannel(asset_server_->address(), grpc::InsecureChannelCredentials());
+  asset_ = asset::v1::AssetService::NewStub(channel);
+  risks_ = asset::v1::RiskService::NewStub(channel);
 }
 
 void AuditSuite::StopAsset() { Stop(asset_server_, SIGTERM); }

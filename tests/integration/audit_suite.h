@@ -10,6 +10,7 @@
 
 #include "common/testing/server_process.h"
 #include "isms/asset/v1/asset_service.grpc.pb.h"
+#include "isms/asset/v1/risk_service.grpc.pb.h"
 #include "isms/audit/v1/audit_service.grpc.pb.h"
 #include "isms/role/v1/role.grpc.pb.h"
 
@@ -33,6 +34,12 @@ inline constexpr char kAssetServiceToken[] = "asset-svc-token";
 // principals/iao are known to the role service too.
 inline constexpr char kKeeperToken[] = "keeper-token";  // principals/keeper
 inline constexpr char kIaoToken[] = "iao-token";        // principals/iao
+// People of the risk and incident tests (the asset service's token file).
+inline constexpr char kSiroToken[] = "siro-token";    // principals/siro
+inline constexpr char kSiro2Token[] = "siro2-token";  // principals/siro2
+inline constexpr char kDsiroToken[] = "dsiro-token";  // principals/dsiro
+inline constexpr char kStaffToken[] = "staff-token";  // principals/staff
+inline constexpr char kPoToken[] = "po-token";        // principals/po
 
 // The audit service, and optionally the role service delivering to it and
 // the asset service (asking the role service, delivering to the audit
@@ -76,6 +83,8 @@ class AuditSuite : public ::testing::Test {
   std::unique_ptr<ServerProcess> audit_server_;
   std::unique_ptr<ServerProcess> role_server_;
   std::unique_ptr<asset::v1::AssetService::Stub> asset_;
+  // The same process's isms.asset.v1.RiskService.
+  std::unique_ptr<asset::v1::RiskService::Stub> risks_;
   std::unique_ptr<ServerProcess> asset_server_;
 
  private:

@@ -14,6 +14,7 @@
 #include "common/auth/authenticator.h"
 #include "common/ratelimit/rate_limiter.h"
 #include "common/server/attempt_tally.h"
+#include "common/server/blocking_executor.h"
 #include "common/server/logger.h"
 #include "common/status/grpc_status.h"
 
@@ -73,6 +74,10 @@ class UnaryCallRunner {
     // token, or a service without the capability, acting on behalf of
     // someone), so the service audits them. May be null.
     RefusalRecorder* recorder = nullptr;
+    // If set, the handlers of write_methods run there rather than on gRPC's
+    // callback thread (they wait for durable commits); a call finding its
+    // queue full is refused RESOURCE_EXHAUSTED. Must outlive the server.
+    BlockingExecutor* blocking_writes = nullptr;
   };
 
   // Borrows everything; all must outlive the runner.
@@ -90,9 +95,23 @@ class UnaryCallRunner {
     const absl::Time start = absl::Now();
     CallInfo info;
     absl::Status status = Start(*context, method, &info);
-    if (status.ok()) status = std::forward<Handler>(handler)(static_cast<const CallInfo&>(info));
-    End(*context, info, status, start);
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (status.ok() && options_.blocking_writes != nullptr && IsWrite(method)) {
+      // The request and response live until Finish: the handler may run
+      // after this returns.
+      const bool queued =
+          options_.blocking_writes->Submit([this, context, reactor, info, start,
+                                            handler = std::forward<Handler>(handler)]() mutable {
+            const absl::Status result = handler(static_cast<const CallInfo&>(info));
+            End(*context, info, result, start);
+            reactor->Finish(ToGrpcStatus(result));
+          });
+      if (queued) return reactor;
+      status = absl::ResourceExhaustedError("server busy: too many writes waiting; retry later");
+    } else if (status.ok()) {
+      status = std::forward<Handler>(handler)(static_cast<const CallInfo&>(info));
+    }
+    End(*context, info, status, start);
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   }
@@ -107,6 +126,7 @@ class UnaryCallRunner {
            absl::Time start);
 
  private:
+  bool IsWrite(absl::string_view method) const { return options_.write_methods.contains(method); }
   static std::string RequestIdFrom(const grpc::CallbackServerContext& context);
   // Authentication, deadline and rate limit; fills info->caller.
   absl::Status Admit(grpc::CallbackServerContext& context, CallInfo* info) const;

@@ -38,7 +38,14 @@ ABSL_FLAG(absl::Duration, backdate_tolerance, absl::Minutes(5),
 ABSL_FLAG(absl::Duration, max_delegation, absl::Hours(24 * 365),
           "the longest a delegation or an absence may last");
 
+ABSL_FLAG(int, write_threads, 64,
+          "threads running writes while they wait for their group commit: how many writes can "
+          "share one commit");
+
 namespace {
+
+// Writes waiting for a write thread beyond this are refused RESOURCE_EXHAUSTED.
+constexpr size_t kMaxQueuedWrites = 10000;
 
 // Health name that turns NOT_SERVING while storage refuses writes (full,
 // read-only, failing); reads go on being served under the other names.
@@ -125,6 +132,10 @@ int main(int argc, char** argv) {
   if (absl::Status tls = isms::CheckTlsIdentityFlags(); !tls.ok()) {
     return isms::FailStart(logger, "bad flag", tls);
   }
+  // Writes wait for their group commit on threads of their own, so many can
+  // wait (and share one commit) while gRPC's threads serve reads.
+  isms::BlockingExecutor write_executor(absl::GetFlag(FLAGS_write_threads), kMaxQueuedWrites);
+  runner_options.blocking_writes = &write_executor;
   isms::UnaryCallRunner runner(authenticator, logger, std::move(runner_options));
   isms::role::RoleGrpcService service(**registry, runner);
   isms::ServerOptions server_options = isms::ServerOptionsFromFlags();

@@ -861,6 +861,8 @@ bool MeasureRestart(Service& service, SizeResult& out) {
 
 const char* Met(bool met) { return met ? "met" : "NOT MET"; }
 
+constexpr char kOwnerRead[] = "owner read (all IAO pages)";
+
 void PrintSummary(const std::vector<SizeResult>& results) {
   std::printf("\n== summary ==\n");
   std::printf("  %-34s", "people");
@@ -874,7 +876,7 @@ void PrintSummary(const std::vector<SizeResult>& results) {
                          "ListAssignments by role+scope",
                          "ListPrincipals",
                          "GetCoverageReport",
-                         "owner read (all IAO pages)"};
+                         kOwnerRead};
   std::vector<const SizeResult*> measured;
   for (const auto& r : results) {
     if (r.built) measured.push_back(&r);
@@ -902,6 +904,14 @@ void PrintSummary(const std::vector<SizeResult>& results) {
   const SizeResult& last = *measured.back();
   for (const char* name : reads) {
     const double ratio = last.figures.at(name).p50 / first.figures.at(name).p50;
+    if (absl::string_view(name) == kOwnerRead) {
+      // Every page of every IAO: it returns more as the register grows, so
+      // it is not one of the aim's reads; shown for the asset service.
+      std::printf("  %-34s at %lld / at %lld: %6.2fx (reads every IAO: grows with them)\n", name,
+                  static_cast<long long>(last.people), static_cast<long long>(first.people),
+                  ratio);
+      continue;
+    }
     std::printf("  %-34s p50 at %lld / at %lld: %6.2fx (aim <= 2x): %s\n", name,
                 static_cast<long long>(last.people), static_cast<long long>(first.people), ratio,
                 Met(ratio <= 2));

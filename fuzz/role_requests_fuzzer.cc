@@ -1,7 +1,7 @@
 // Fuzzes the role service's request validators (services/role/
 // role_validation.h and the common/validation checks the registry applies
 // first) the way the registry calls them. The first input byte picks the
-// request type; the rest is parsed as that request in protobuf binary form.
+// request type (of 14); the rest is parsed as that request in protobuf binary form.
 // Invariants: no crash, no sanitizer report, and every refusal is
 // INVALID_ARGUMENT (validators check shape only).
 
@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t kind = data[0];
   ++data;
   --size;
-  switch (kind % 11) {
+  switch (kind % 14) {
     case 0: {
       v1::CreateRoleRequest request;
       if (Parse(data, size, &request)) CreateRole(request);
@@ -149,6 +149,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           ExpectValidationCode(
               ValidateCheckRequest(request.checks(i), absl::StrCat("checks[", i, "]")));
         }
+      }
+      break;
+    }
+    case 11: {  // As BatchCreatePrincipals: the size, then each item.
+      v1::BatchCreatePrincipalsRequest request;
+      if (!Parse(data, size, &request)) break;
+      ExpectValidationCode(isms::role::ValidateBatchSize("requests", request.requests_size()));
+      for (const v1::CreatePrincipalRequest& item : request.requests()) CreatePrincipal(item);
+      break;
+    }
+    case 12: {  // As BatchCreateAssignments.
+      v1::BatchCreateAssignmentsRequest request;
+      if (!Parse(data, size, &request)) break;
+      ExpectValidationCode(isms::role::ValidateBatchSize("requests", request.requests_size()));
+      for (const v1::CreateAssignmentRequest& item : request.requests()) {
+        ExpectValidationCode(isms::role::ValidateNewAssignment(item.assignment()));
+      }
+      break;
+    }
+    case 13: {  // The views of GetPrincipal and ListPrincipals.
+      v1::ListPrincipalsRequest request;
+      if (Parse(data, size, &request)) {
+        ExpectValidationCode(isms::role::ValidatePrincipalView(request.view()));
       }
       break;
     }

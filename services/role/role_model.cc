@@ -137,20 +137,41 @@ void IndexEnd(RoleModel::ByEnd& by_end, const T& resource, bool add) {
 
 }  // namespace
 
+template <typename T>
+void RoleModel::RecordVersion(History<T>& history, const std::string& name, absl::Time at,
+                              const std::common_type_t<T>* replaced, bool deleted) {
+  std::vector<Version<T>>& versions = history[name];
+  if (replaced != nullptr && !versions.empty() && !versions.back().deleted &&
+      !versions.back().value.has_value()) {
+    versions.back().value = *replaced;
+  }
+  versions.push_back({at, deleted, std::nullopt});
+}
+
+template <typename T>
+void RoleModel::ShareNewestWithCurrent(History<T>& history) {
+  for (auto& [name, versions] : history) {
+    if (!versions.empty() && !versions.back().deleted) versions.back().value.reset();
+  }
+}
+
 void RoleModel::Apply(const ChangeSet& changes) {
   const absl::Time at = changes.record_time;
   for (const Role& role : changes.roles) {
-    roles_[role.name()] = role;
-    role_history_[role.name()].push_back({at, role});
+    auto [it, inserted] = roles_.try_emplace(role.name(), role);
+    RecordVersion(role_history_, role.name(), at, inserted ? nullptr : &it->second, false);
+    if (!inserted) it->second = role;
     latest_role_record_ = std::max(latest_role_record_, at);
   }
   for (const std::string& name : changes.deleted_roles) {
+    RecordVersion(role_history_, name, at, FindRole(name), /*deleted=*/true);
     roles_.erase(name);
-    role_history_[name].push_back({at, std::nullopt});
     latest_role_record_ = std::max(latest_role_record_, at);
   }
   for (const Principal& principal : changes.principals) {
     auto [it, inserted] = principals_.try_emplace(principal.name(), principal);
+    RecordVersion(principal_history_, principal.name(), at, inserted ? nullptr : &it->second,
+                  false);
     if (!inserted) {
       IndexGroup(it->second, /*add=*/false);
       it->second = principal;
@@ -166,7 +187,6 @@ void RoleModel::Apply(const ChangeSet& changes) {
     } else {
       groups_.erase(principal.name());
     }
-    principal_history_[principal.name()].push_back({at, principal});
     latest_principal_record_ = std::max(latest_principal_record_, at);
   }
   for (const Assignment& assignment : changes.assignments) {
@@ -178,13 +198,14 @@ void RoleModel::Apply(const ChangeSet& changes) {
       by_role_scope_[RoleScopeKey(assignment.role(), assignment.scope())].insert(indexed);
       by_scope_[assignment.scope()].insert(indexed);
     } else {
+      RecordVersion(assignment_history_, assignment.name(), at, &it->second, false);
       IndexEnd(assignments_by_end_, it->second, /*add=*/false);
       pending_waivers_.erase(&it->second);
       it->second = assignment;  // Principal, role and scope never change.
     }
+    if (inserted) RecordVersion(assignment_history_, assignment.name(), at, nullptr, false);
     IndexEnd(assignments_by_end_, it->second, /*add=*/true);
     if (WaiverPending(it->second)) pending_waivers_.insert(&it->second);
-    assignment_history_[assignment.name()].push_back({at, assignment});
   }
   for (const Delegation& delegation : changes.delegations) {
     auto [it, inserted] = delegations_.try_emplace(delegation.name(), delegation);
@@ -192,20 +213,22 @@ void RoleModel::Apply(const ChangeSet& changes) {
       by_delegate_[delegation.delegate()].insert(&it->second);
       by_assignment_[delegation.assignment()].insert(&it->second);
     } else {
+      RecordVersion(delegation_history_, delegation.name(), at, &it->second, false);
       IndexEnd(delegations_by_end_, it->second, /*add=*/false);
       it->second = delegation;
     }
+    if (inserted) RecordVersion(delegation_history_, delegation.name(), at, nullptr, false);
     IndexEnd(delegations_by_end_, it->second, /*add=*/true);
-    delegation_history_[delegation.name()].push_back({at, delegation});
   }
   for (const Absence& absence : changes.absences) {
     auto [it, inserted] = absences_.try_emplace(absence.name(), absence);
     if (inserted) {
       absences_by_principal_[absence.principal()].insert(&it->second);
     } else {
+      RecordVersion(absence_history_, absence.name(), at, &it->second, false);
       it->second = absence;
     }
-    absence_history_[absence.name()].push_back({at, absence});
+    if (inserted) RecordVersion(absence_history_, absence.name(), at, nullptr, false);
   }
   for (const auto& [key, value] : changes.settings) ApplySetting(key, value);
 }
@@ -291,9 +314,9 @@ void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
   }
   auto load = [](auto& history, const HistoryRow& row, auto message) {
     if (row.deleted) {
-      history[row.name].push_back({row.record_time, std::nullopt});
+      history[row.name].push_back({row.record_time, true, std::nullopt});
     } else if (message.ParseFromString(row.resource)) {
-      history[row.name].push_back({row.record_time, std::move(message)});
+      history[row.name].push_back({row.record_time, false, std::move(message)});
     }
   };
   for (const HistoryRow& row : rows) {
@@ -302,7 +325,7 @@ void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
     } else if (row.collection == "principals") {
       load(principal_history_, row, Principal());
       const auto& versions = principal_history_[row.name];
-      if (!versions.empty() && versions.back().value.has_value()) {
+      if (!versions.empty() && !versions.back().deleted) {
         for (const std::string& member : versions.back().value->members()) {
           AddUnique(groups_ever_by_member_[member], row.name);
         }
@@ -315,6 +338,11 @@ void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
       load(absence_history_, row, Absence());
     }
   }
+  ShareNewestWithCurrent(role_history_);
+  ShareNewestWithCurrent(principal_history_);
+  ShareNewestWithCurrent(assignment_history_);
+  ShareNewestWithCurrent(delegation_history_);
+  ShareNewestWithCurrent(absence_history_);
 }
 
 void RoleModel::IndexGroup(const Principal& group, bool add) {
@@ -338,7 +366,7 @@ const T* VersionAt(const Versions* versions, const T* current, absl::Time cutoff
                    bool fallback_to_first) {
   if (versions == nullptr || versions->empty()) return current;  // No history kept.
   if (cutoff >= versions->back().recorded) {
-    return versions->back().value.has_value() ? current : nullptr;
+    return versions->back().deleted ? nullptr : current;
   }
   auto after = std::upper_bound(versions->begin(), versions->end(), cutoff,
                                 [](absl::Time t, const auto& v) { return t < v.recorded; });
@@ -347,7 +375,9 @@ const T* VersionAt(const Versions* versions, const T* current, absl::Time cutoff
     after = versions->begin() + 1;
   }
   const auto& version = *(after - 1);
-  return version.value.has_value() ? &*version.value : nullptr;
+  if (version.deleted) return nullptr;
+  // Only the newest version leaves its value to the current record.
+  return version.value.has_value() ? &*version.value : current;
 }
 
 template <typename History>

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -201,13 +202,26 @@ class RoleModel {
   std::optional<absl::Time> LastBootstrapEnd() const;
 
  private:
+  // One recorded version. The newest version of a live record is the
+  // current record itself (value unset), so the register is not held twice;
+  // its value is copied in when a newer version replaces it.
   template <typename T>
   struct Version {
     absl::Time recorded;
-    std::optional<T> value;  // nullopt: deleted.
+    bool deleted = false;
+    std::optional<T> value;
   };
   template <typename T>
   using History = absl::flat_hash_map<std::string, std::vector<Version<T>>>;
+
+  // Appends a version recorded `at` to `name`'s history; `replaced` is the
+  // current record the change replaces or deletes (nullptr if none).
+  template <typename T>
+  static void RecordVersion(History<T>& history, const std::string& name, absl::Time at,
+                            const std::common_type_t<T>* replaced, bool deleted);
+  // After LoadHistory: drops the copy of each record's newest version.
+  template <typename T>
+  static void ShareNewestWithCurrent(History<T>& history);
 
   void IndexGroup(const Principal& group, bool add);
   void ApplySetting(const std::string& key, const std::string& value);

@@ -1,6 +1,8 @@
 // The role registry's group commit: how decided change sets reach storage
 // together, and how reads wait for what they saw to be durable.
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "common/status/status_macros.h"
@@ -21,16 +23,21 @@ absl::Status ModelLostError() {
 }
 
 absl::Status RoleRegistry::ReloadModel() const {
-  absl::StatusOr<StoredState> stored = store_.LoadAll();
-  if (!stored.ok()) {
-    model_lost_ = true;
-    return stored.status();
+  {
+    absl::StatusOr<StoredState> stored = store_.LoadAll();
+    if (!stored.ok()) {
+      model_lost_ = true;
+      return stored.status();
+    }
+    RoleModel fresh;
+    fresh.Apply(stored->current);
+    fresh.LoadHistory(stored->history);
+    model_ = std::move(fresh);
+    model_lost_ = false;
   }
-  RoleModel fresh;
-  fresh.Apply(stored->current);
-  fresh.LoadHistory(stored->history);
-  model_ = std::move(fresh);
-  model_lost_ = false;
+  // Loading held the stored rows and a second model at once; give the
+  // freed pages back rather than keep the peak resident.
+  malloc_trim(0);
   return absl::OkStatus();
 }
 

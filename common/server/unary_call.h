@@ -3,6 +3,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -113,6 +115,36 @@ class UnaryCallRunner {
     }
     End(*context, info, status, start);
     reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+
+  // As Run, for a handler that answers later: called as
+  // handler(const CallInfo&, std::function<void(absl::StatusOr<Response>)>
+  // done), it calls `done` once, from any thread; then the result goes into
+  // `response` and the call is finished. The CallInfo lives until then.
+  template <typename Response, typename Handler>
+  grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context, absl::string_view method,
+                                     Response* response, Handler&& handler) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    struct Call {
+      CallInfo info;
+      absl::Time start = absl::Now();
+    };
+    auto call = std::make_shared<Call>();
+    absl::Status started = Start(*context, method, &call->info);
+    if (!started.ok()) {
+      End(*context, call->info, started, call->start);
+      reactor->Finish(ToGrpcStatus(started));
+      return reactor;
+    }
+    std::function<void(absl::StatusOr<Response>)> done =
+        [this, context, reactor, call, response](absl::StatusOr<Response> result) {
+          absl::Status status = result.status();
+          if (result.ok()) *response = *std::move(result);
+          End(*context, call->info, status, call->start);
+          reactor->Finish(ToGrpcStatus(status));
+        };
+    std::forward<Handler>(handler)(static_cast<const CallInfo&>(call->info), std::move(done));
     return reactor;
   }
 

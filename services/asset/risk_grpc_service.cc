@@ -19,32 +19,15 @@ absl::flat_hash_set<std::string> RiskGrpcService::WriteMethods() {
   return writes;
 }
 
-// As AssetGrpcService::Serve.
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RiskGrpcService::Serve(
     grpc::CallbackServerContext* context, absl::string_view method_name,
     void (AssetRegistry::*method)(const CallInfo&, const Request&, AssetRegistry::Done<Response>),
     const Request* request, Response* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  struct Call {
-    CallInfo info;
-    absl::Time start = absl::Now();
-  };
-  auto call = std::make_shared<Call>();
-  absl::Status started = runner_.Start(*context, method_name, &call->info);
-  if (!started.ok()) {
-    runner_.End(*context, call->info, started, call->start);
-    reactor->Finish(ToGrpcStatus(started));
-    return reactor;
-  }
-  (registry_.*method)(call->info, *request,
-                      [this, context, reactor, call, response](absl::StatusOr<Response> result) {
-                        absl::Status status = result.status();
-                        if (result.ok()) *response = *std::move(result);
-                        runner_.End(*context, call->info, status, call->start);
-                        reactor->Finish(ToGrpcStatus(status));
-                      });
-  return reactor;
+  return runner_.RunAsync(context, method_name, response,
+                          [this, method, request](const CallInfo& info, auto done) {
+                            (registry_.*method)(info, *request, std::move(done));
+                          });
 }
 
 grpc::ServerUnaryReactor* RiskGrpcService::GetRisk(grpc::CallbackServerContext* context,

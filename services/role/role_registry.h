@@ -200,6 +200,31 @@ class RoleRegistry : public RefusalRecorder {
   absl::StatusOr<PlannedWrite> PlanCreateAssignment(const CallInfo& call,
                                                     const v1::CreateAssignmentRequest& request,
                                                     v1::Assignment* created);
+  // Plans each of `requests` as plan(call, request, &created[i]) (a
+  // PlanCreate* method) and runs the plans with MutateAll; fills `statuses`
+  // and `created`, one per request.
+  template <typename Request, typename Created>
+  void RunBatch(const CallInfo& call, const google::protobuf::RepeatedPtrField<Request>& requests,
+                absl::StatusOr<PlannedWrite> (RoleRegistry::*plan)(const CallInfo&, const Request&,
+                                                                   Created*),
+                std::vector<absl::Status>& statuses, std::vector<Created>& created) {
+    const int n = requests.size();
+    statuses.assign(n, absl::OkStatus());
+    created.assign(n, Created());
+    std::vector<PlannedWrite> plans(n);
+    std::vector<const PlannedWrite*> writes(n, nullptr);
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<PlannedWrite> planned = (this->*plan)(call, requests.Get(i), &created[i]);
+      if (!planned.ok()) {
+        statuses[i] = planned.status();
+        continue;
+      }
+      plans[i] = *std::move(planned);
+      writes[i] = &plans[i];
+    }
+    MutateAll(call, writes, statuses);
+  }
+
   // Mutate for each of `writes` (nullptr: skipped, its status left as is),
   // deciding them in order and waiting for storage once for all of them:
   // they go into one group unless other writes share it. Returns each one's

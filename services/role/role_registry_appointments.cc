@@ -237,26 +237,13 @@ absl::StatusOr<v1::BatchCreateAssignmentsResponse> RoleRegistry::BatchCreateAssi
                            [](const RoleModel&) { return absl::OkStatus(); },
                            [](const RoleModel&) -> absl::StatusOr<bool> { return true; })
                            .status());
-  const int n = request.requests_size();
-  std::vector<v1::Assignment> created(n);
-  std::vector<PlannedWrite> plans(n);
-  std::vector<const PlannedWrite*> writes(n, nullptr);
-  std::vector<absl::Status> statuses(n);
-  for (int i = 0; i < n; ++i) {
-    absl::StatusOr<PlannedWrite> plan =
-        PlanCreateAssignment(call, request.requests(i), &created[i]);
-    if (!plan.ok()) {
-      statuses[i] = plan.status();
-      continue;
-    }
-    plans[i] = *std::move(plan);
-    writes[i] = &plans[i];
-  }
-  MutateAll(call, writes, statuses);
+  std::vector<absl::Status> statuses;
+  std::vector<v1::Assignment> created;
+  RunBatch(call, request.requests(), &RoleRegistry::PlanCreateAssignment, statuses, created);
   v1::BatchCreateAssignmentsResponse response;
-  for (int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < statuses.size(); ++i) {
     auto* result = response.add_results();
-    SetItemStatus(statuses[i], i, *result->mutable_status());
+    SetItemStatus(statuses[i], static_cast<int>(i), *result->mutable_status());
     if (statuses[i].ok()) *result->mutable_assignment() = std::move(created[i]);
   }
   return response;

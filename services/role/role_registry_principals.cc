@@ -148,25 +148,13 @@ absl::StatusOr<v1::BatchCreatePrincipalsResponse> RoleRegistry::BatchCreatePrinc
           [&](const RoleModel& model) { return Require(model, call, kManagePrincipals, ""); },
           [](const RoleModel&) -> absl::StatusOr<bool> { return true; })
           .status());
-  const int n = request.requests_size();
-  std::vector<v1::Principal> created(n);
-  std::vector<PlannedWrite> plans(n);
-  std::vector<const PlannedWrite*> writes(n, nullptr);
-  std::vector<absl::Status> statuses(n);
-  for (int i = 0; i < n; ++i) {
-    absl::StatusOr<PlannedWrite> plan = PlanCreatePrincipal(call, request.requests(i), &created[i]);
-    if (!plan.ok()) {
-      statuses[i] = plan.status();
-      continue;
-    }
-    plans[i] = *std::move(plan);
-    writes[i] = &plans[i];
-  }
-  MutateAll(call, writes, statuses);
+  std::vector<absl::Status> statuses;
+  std::vector<v1::Principal> created;
+  RunBatch(call, request.requests(), &RoleRegistry::PlanCreatePrincipal, statuses, created);
   v1::BatchCreatePrincipalsResponse response;
-  for (int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < statuses.size(); ++i) {
     auto* result = response.add_results();
-    SetItemStatus(statuses[i], i, *result->mutable_status());
+    SetItemStatus(statuses[i], static_cast<int>(i), *result->mutable_status());
     if (statuses[i].ok()) *result->mutable_principal() = std::move(created[i]);
   }
   return response;

@@ -555,6 +555,20 @@ void AssetRegistry::DeleteAsset(const CallInfo& call, const v1::DeleteAssetReque
                     ? absl::StrCat(" and ", outstanding_count - outstanding.size(), " more")
                     : ""));
           }
+          // A risk naming the asset must be moved off it first, or it would
+          // be assessed against nothing. (Incidents are history: they keep
+          // naming a retired asset.)
+          RiskFilter naming;
+          naming.asset = name;
+          ISMS_ASSIGN_OR_RETURN(std::vector<v1::Risk> risks,
+                                store_.ListRisks(naming, RiskCursor(), static_cast<int>(kNamed)));
+          if (!risks.empty()) {
+            std::vector<std::string> names;
+            for (const v1::Risk& risk : risks) names.push_back(risk.name());
+            return absl::FailedPreconditionError(absl::StrCat(
+                name, " is named by risks; take it off them first: ", absl::StrJoin(names, ", "),
+                risks.size() == kNamed ? " and maybe more" : ""));
+          }
           m.field_changes = DiffFields(*current, Asset());
           m.changes.deleted.push_back(name);
           m.description = absl::StrCat("deleted ", name);

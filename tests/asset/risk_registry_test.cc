@@ -94,6 +94,16 @@ TEST_F(RiskRegistryTest, ListsByAssetAndOwner) {
   EXPECT_THAT(Names(*ListRisks(by_owner)), ElementsAre("risks/org"));
 }
 
+TEST_F(RiskRegistryTest, AnAssetARiskNamesCannotBeDeleted) {
+  ASSERT_THAT(CreateRisk("hr", TestRisk(2, 2, "principals/iao", {"assets/hr-db"})), IsOk());
+  v1::DeleteAssetRequest request;
+  request.set_name("assets/hr-db");
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), request),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("risks/hr")));
+  request.set_name("assets/payroll");  // Named by no risk.
+  EXPECT_THAT(Run(&AssetRegistry::DeleteAsset, As("principals/keeper"), request), IsOk());
+}
+
 TEST_F(RiskRegistryTest, OwnerMustHoldPoOrIaoForEveryAsset) {
   // The IAO of hr-db owns no organisation-wide risk and none of payroll.
   EXPECT_THAT(CreateRisk("org", TestRisk(2, 2, "principals/iao")),

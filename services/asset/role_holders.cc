@@ -108,22 +108,34 @@ void RoleServiceHolders::BreachRecipientNow(Answer<BreachRecipient> answer) {
   // Every question asks about the same instant.
   const absl::Time now = clock_.Now();
   auto to_deputy = [this, now, answer](std::string why) {
-    Assignments(kDsiroRole, "", now, [why, answer](absl::StatusOr<std::vector<HeldRole>> deputies) {
-      if (!deputies.ok()) return answer(deputies.status());
-      BreachRecipient recipient;
-      if (deputies->empty()) {
-        recipient.reason =
-            absl::StrCat(why, "; ", kDsiroRole, " is vacant too: nobody to escalate to");
-        return answer(recipient);
-      }
-      const HeldRole& deputy = deputies->front();
-      recipient.principal = deputy.principal;
-      recipient.role = kDsiroRole;
-      recipient.source = deputy.assignment;
-      recipient.reason = absl::StrCat(why, "; its deputy ", deputy.principal, " holds ", kDsiroRole,
-                                      " via ", deputy.assignment);
-      answer(recipient);
-    });
+    Assignments(
+        kDsiroRole, "", now,
+        [this, now, why, answer](absl::StatusOr<std::vector<HeldRole>> deputies) {
+          if (!deputies.ok()) return answer(deputies.status());
+          BreachRecipient recipient;
+          if (deputies->empty()) {
+            recipient.reason =
+                absl::StrCat(why, "; ", kDsiroRole, " is vacant too: nobody to escalate to");
+            return answer(recipient);
+          }
+          const HeldRole deputy = deputies->front();
+          recipient.principal = deputy.principal;
+          recipient.role = kDsiroRole;
+          recipient.source = deputy.assignment;
+          recipient.reason = absl::StrCat(why, "; its deputy ", deputy.principal, " holds ",
+                                          kDsiroRole, " via ", deputy.assignment);
+          // The deputy takes it even when away too (someone must hold it), but
+          // the escalation says so, for whoever watches the 72 hours.
+          AbsenceOf(deputy.principal, now,
+                    [recipient, deputy, answer](absl::StatusOr<std::string> absence) mutable {
+                      if (!absence.ok()) return answer(absence.status());
+                      if (!absence->empty()) {
+                        absl::StrAppend(&recipient.reason, ", and is absent too (", *absence,
+                                        "): nobody present holds the SIRO's duties");
+                      }
+                      answer(recipient);
+                    });
+        });
   };
   Assignments(kSiroRole, "", now,
               [this, now, answer, to_deputy](absl::StatusOr<std::vector<HeldRole>> siros) {

@@ -99,8 +99,10 @@ void AuditSuite::SetUp() {
                    Sha256Hex(kKeeperToken), " principal principals/keeper\n",
                    // The asset tests' IAO delegates at the role service.
                    Sha256Hex(kIaoToken), " principal principals/iao\n",
-                   // The risk tests' SIRO appoints their ISM.
-                   Sha256Hex(kSiroToken), " principal principals/siro\n"));
+                   // The risk tests' SIRO appoints their ISM; SIRO and DSIRO
+                   // record their absences.
+                   Sha256Hex(kSiroToken), " principal principals/siro\n", Sha256Hex(kDsiroToken),
+                   " principal principals/dsiro\n"));
   WriteFile(
       dir_.path() + "/asset-tokens",
       absl::StrCat(

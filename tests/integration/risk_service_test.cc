@@ -26,6 +26,7 @@ namespace {
 using asset::v1::Incident;
 using asset::v1::Risk;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class RiskServiceTest : public AuditSuite {
@@ -321,6 +322,25 @@ TEST_F(RiskServiceTest, WithTheSiroAbsentABreachGoesToTheDeputyAndSaysSo) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(breach.escalation().principal(), "principals/dsiro");
   EXPECT_THAT(breach.escalation().reason(), HasSubstr("principals/siro is absent"));
+  EXPECT_THAT(breach.escalation().reason(), Not(HasSubstr("absent too")));
+  {
+    // The deputy goes on leave as well: the breach still goes to them, and
+    // the escalation says nobody present holds the duties.
+    grpc::ClientContext context;
+    Prepare(context, kDsiroToken);
+    role::v1::CreateAbsenceRequest request;
+    request.mutable_absence()->set_principal("principals/dsiro");
+    *request.mutable_absence()->mutable_effective_until() = ToProto(absl::Now() + absl::Hours(24));
+    request.mutable_absence()->set_reason("conference");
+    role::v1::Absence absence;
+    grpc::Status status = role_->CreateAbsence(&context, request, &absence);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  status = Report("both-absent", true, &breach);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(breach.escalation().principal(), "principals/dsiro");
+  EXPECT_THAT(breach.escalation().reason(), HasSubstr("principals/dsiro"));
+  EXPECT_THAT(breach.escalation().reason(), HasSubstr("absent too"));
 }
 
 TEST_F(RiskServiceTest, ABreachPast72HoursWithoutNotificationIsOverdue) {

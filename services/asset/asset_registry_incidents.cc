@@ -53,7 +53,9 @@ absl::StatusOr<IncidentCursor> ParseCursor(const std::string& carried) {
   IncidentCursor cursor;
   if (carried.empty()) return cursor;
   int64_t micros = 0;
-  if (carried.size() < 21 || !absl::SimpleAtoi(carried.substr(0, 20), &micros)) {
+  // Tokens are checked but not secret (page_token.h): a made-up one must
+  // not take the offset below zero (or out of int64).
+  if (carried.size() < 21 || !absl::SimpleAtoi(carried.substr(0, 20), &micros) || micros < 0) {
     return absl::InvalidArgumentError("page_token: not an incident listing's token");
   }
   cursor.discover_micros = micros - kOffset;
@@ -317,6 +319,12 @@ void AssetRegistry::RecordBreachNotification(const CallInfo& call,
           ISMS_ASSIGN_OR_RETURN(std::optional<Incident> current, store_.GetIncident(name));
           if (!current.has_value()) return IncidentNotFound(name);
           ISMS_RETURN_IF_ERROR(CheckEtag(name, request.etag(), current->etag()));
+          // The reporter does not close their own breach's clock either.
+          if (current->reporter() == call.caller.principal) {
+            return absl::PermissionDeniedError(
+                absl::StrCat(call.caller.principal, " reported ", name,
+                             " and may not record its notification; another handler must"));
+          }
           if (!current->personal_data_breach()) {
             return absl::FailedPreconditionError(
                 absl::StrCat(name, " is not a personal data breach; only breaches are notified"));

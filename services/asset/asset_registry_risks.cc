@@ -261,6 +261,14 @@ void AssetRegistry::UpdateRisk(const CallInfo& call, const v1::UpdateRiskRequest
                 // Every scoring is kept, with who and when.
                 if (rescored)
                   *updated.add_score_history() = Scoring(updated, call.caller.principal, now);
+                // An acceptance was given for this owner: a new owner ends it
+                // (handing the risk to whoever accepted it must not leave
+                // them an acceptance of their own risk). The audit event
+                // keeps what it was. A re-score keeps the record but ends it
+                // for good (AcceptanceInForce).
+                if (updated.has_acceptance() && updated.owner() != current->owner()) {
+                  updated.clear_acceptance();
+                }
                 *updated.mutable_update_time() = ToProto(now);
                 SetEtag(updated);
                 m.field_changes = DiffFields(*current, updated);

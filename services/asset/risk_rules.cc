@@ -35,6 +35,12 @@ ScoreRange ScoresOf(v1::RiskBand band) {
 bool AcceptanceInForce(const v1::Risk& risk, absl::Time now) {
   if (risk.treatment() != v1::RISK_TREATMENT_ACCEPT || !risk.has_acceptance()) return false;
   const v1::RiskAcceptance& acceptance = risk.acceptance();
+  // Nobody's acceptance of a risk they own counts, and one given before a
+  // re-score stays ended even if the old score comes back.
+  if (acceptance.accepted_by() == risk.owner()) return false;
+  for (const v1::RiskScore& scoring : risk.score_history()) {
+    if (FromProto(scoring.score_time()) > FromProto(acceptance.accept_time())) return false;
+  }
   return now < FromProto(acceptance.expire_time()) &&
          acceptance.accepted_score().likelihood() == risk.likelihood() &&
          acceptance.accepted_score().impact() == risk.impact();

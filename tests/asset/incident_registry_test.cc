@@ -237,6 +237,20 @@ TEST_F(IncidentRegistryTest, NotificationsOnlyForBreachesAndNeverBeforeDiscovery
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+TEST_F(IncidentRegistryTest, TheReporterCannotStopTheirOwnBreachsClock) {
+  // The ISM reports a breach and so may not also record it notified.
+  ASSERT_THAT(Report("own", true, "principals/ism", absl::Hours(80)), IsOk());
+  v1::RecordBreachNotificationRequest notify;
+  notify.set_name("incidents/own");
+  notify.mutable_notification()->set_recipient(v1::NOTIFICATION_RECIPIENT_REGULATOR);
+  *notify.mutable_notification()->mutable_notify_time() = ToProto(clock_.Now());
+  EXPECT_THAT(Run(&AssetRegistry::RecordBreachNotification, As("principals/ism"), notify),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("reported incidents/own")));
+  v1::ListIncidentsRequest overdue;
+  overdue.set_notification_overdue(true);
+  EXPECT_THAT(Names(*ListIncidents(overdue)), ElementsAre("incidents/own"));
+}
+
 TEST_F(IncidentRegistryTest, StaleEtagIsAbortedAndNothingMoves) {
   absl::StatusOr<v1::Incident> incident = Report("x", false);
   ASSERT_THAT(incident, IsOk());

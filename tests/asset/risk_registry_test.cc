@@ -199,6 +199,31 @@ TEST_F(RiskRegistryTest, RescoringKeepsHistoryAndEndsTheAcceptance) {
   EXPECT_FALSE(rescored->acceptance().in_force());
   EXPECT_TRUE(rescored->review_due());
   EXPECT_EQ(rescored->acceptance().accepted_score().score(), 20);
+  // Putting the old score back does not bring the acceptance back.
+  clock_.Advance(absl::Hours(1));
+  request.mutable_risk()->set_likelihood(4);
+  absl::StatusOr<v1::Risk> restored = Run(&AssetRegistry::UpdateRisk, As("principals/po"), request);
+  ASSERT_THAT(restored, IsOk());
+  EXPECT_EQ(restored->score(), 20);
+  EXPECT_FALSE(restored->acceptance().in_force());
+  EXPECT_TRUE(restored->review_due());
+}
+
+TEST_F(RiskRegistryTest, AnAcceptanceEndsWithAnOwnerChangeSoTheAccepterCannotOwnIt) {
+  holders_.Hold("principals/siro", kPoRole);
+  ASSERT_THAT(CreateRisk("moved", TestRisk(5, 5)), IsOk());  // Owned by principals/po.
+  ASSERT_THAT(Accept("risks/moved", "principals/siro"), IsOk());
+  v1::UpdateRiskRequest request;
+  request.mutable_risk()->set_name("risks/moved");
+  request.mutable_risk()->set_owner("principals/siro");
+  request.mutable_update_mask()->add_paths("owner");
+  absl::StatusOr<v1::Risk> moved = Run(&AssetRegistry::UpdateRisk, As("principals/siro"), request);
+  ASSERT_THAT(moved, IsOk());
+  EXPECT_EQ(moved->owner(), "principals/siro");
+  EXPECT_FALSE(moved->has_acceptance());
+  EXPECT_TRUE(moved->review_due());
+  EXPECT_THAT(Accept("risks/moved", "principals/siro"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("owns risks/moved")));
 }
 
 TEST_F(RiskRegistryTest, StaleEtagIsAborted) {

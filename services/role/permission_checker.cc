@@ -96,8 +96,7 @@ bool WasMember(const RoleModel& model, absl::string_view group_name, absl::strin
   const Principal* group = model.PrincipalAt(group_name, when);
   if (!IsPrincipalActiveAt(group, when.at)) return false;
   if (group == model.FindPrincipal(group_name)) {  // The current record: use the index.
-    const auto& groups = model.GroupsOf(principal);
-    return std::find(groups.begin(), groups.end(), group_name) != groups.end();
+    return model.GroupsOf(principal).contains(group_name);
   }
   return std::find(group->members().begin(), group->members().end(), principal) !=
          group->members().end();

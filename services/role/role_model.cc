@@ -40,10 +40,6 @@ std::string RoleScopeKey(absl::string_view role, absl::string_view scope) {
   return absl::StrCat(role, absl::string_view("\0", 1), scope);
 }
 
-void AddUnique(std::vector<std::string>& names, const std::string& name) {
-  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-}
-
 }  // namespace
 
 absl::Time EndOf(const Assignment& assignment) { return EndOfImpl(assignment); }
@@ -327,7 +323,7 @@ void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
       const auto& versions = principal_history_[row.name];
       if (!versions.empty() && !versions.back().deleted) {
         for (const std::string& member : versions.back().value->members()) {
-          AddUnique(groups_ever_by_member_[member], row.name);
+          groups_ever_by_member_[member].insert(row.name);
         }
       }
     } else if (row.collection == "assignments") {
@@ -347,12 +343,11 @@ void RoleModel::LoadHistory(const std::vector<HistoryRow>& rows) {
 
 void RoleModel::IndexGroup(const Principal& group, bool add) {
   for (const std::string& member : group.members()) {
-    std::vector<std::string>& groups = groups_by_member_[member];
     if (add) {
-      groups.push_back(group.name());
-      AddUnique(groups_ever_by_member_[member], group.name());
+      groups_by_member_[member].insert(group.name());
+      groups_ever_by_member_[member].insert(group.name());
     } else {
-      groups.erase(std::remove(groups.begin(), groups.end(), group.name()), groups.end());
+      groups_by_member_[member].erase(group.name());
     }
   }
 }
@@ -454,10 +449,10 @@ const NameIndex<Delegation>& RoleModel::DelegationsOf(absl::string_view assignme
 const NameIndex<Absence>& RoleModel::AbsencesOf(absl::string_view principal) const {
   return FindOrEmpty(absences_by_principal_, principal);
 }
-const std::vector<std::string>& RoleModel::GroupsOf(absl::string_view member) const {
+const absl::btree_set<std::string>& RoleModel::GroupsOf(absl::string_view member) const {
   return FindOrEmpty(groups_by_member_, member);
 }
-const std::vector<std::string>& RoleModel::GroupsEverOf(absl::string_view member) const {
+const absl::btree_set<std::string>& RoleModel::GroupsEverOf(absl::string_view member) const {
   return FindOrEmpty(groups_ever_by_member_, member);
 }
 

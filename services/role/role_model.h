@@ -165,9 +165,9 @@ class RoleModel {
   // Every absence (any time) of `principal`.
   const NameIndex<Absence>& AbsencesOf(absl::string_view principal) const;
   // Groups that list `member` among their members now.
-  const std::vector<std::string>& GroupsOf(absl::string_view member) const;
+  const absl::btree_set<std::string>& GroupsOf(absl::string_view member) const;
   // Groups that listed `member` in any version, for questions about the past.
-  const std::vector<std::string>& GroupsEverOf(absl::string_view member) const;
+  const absl::btree_set<std::string>& GroupsEverOf(absl::string_view member) const;
 
   // Maintained for the coverage report, so it need not walk the register.
   // Assignments / delegations with a finite end (EndOf), ordered by it.
@@ -258,8 +258,10 @@ class RoleModel {
   NameIndex<Assignment> pending_waivers_;
   absl::btree_set<std::string> leavers_;
   absl::btree_set<std::string> groups_;
-  absl::flat_hash_map<std::string, std::vector<std::string>> groups_by_member_;
-  absl::flat_hash_map<std::string, std::vector<std::string>> groups_ever_by_member_;
+  // Sets, not lists: a member of thousands of groups is indexed (and
+  // loaded) without a walk of their groups per group.
+  absl::flat_hash_map<std::string, absl::btree_set<std::string>> groups_by_member_;
+  absl::flat_hash_map<std::string, absl::btree_set<std::string>> groups_ever_by_member_;
 };
 
 }  // namespace isms::role

@@ -1,5 +1,6 @@
 #include "services/role/role_registry.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -243,21 +244,28 @@ absl::Status RoleRegistry::Mutate(const CallInfo& call, const std::string& resou
 
 void RoleRegistry::MutateAll(const CallInfo& call, const std::vector<const PlannedWrite*>& writes,
                              std::vector<absl::Status>& statuses) {
+  // Decided and committed a chunk at a time: a read waits for what it saw to
+  // be durable, so deciding a whole batch before committing any of it would
+  // hold every read behind the batch.
+  constexpr size_t kChunk = 64;
   std::vector<PendingCommit> pending(writes.size());
   std::vector<std::optional<Decision>> decisions(writes.size());
-  for (size_t i = 0; i < writes.size(); ++i) {
-    if (writes[i] == nullptr) continue;
-    absl::StatusOr<Decision> decision =
-        Decide(call, writes[i]->resource, writes[i]->body, pending[i]);
-    if (decision.ok()) {
-      decisions[i] = *decision;
-    } else {
-      statuses[i] = decision.status();
+  for (size_t begin = 0; begin < writes.size(); begin += kChunk) {
+    const size_t end = std::min(writes.size(), begin + kChunk);
+    for (size_t i = begin; i < end; ++i) {
+      if (writes[i] == nullptr) continue;
+      absl::StatusOr<Decision> decision =
+          Decide(call, writes[i]->resource, writes[i]->body, pending[i]);
+      if (decision.ok()) {
+        decisions[i] = *decision;
+      } else {
+        statuses[i] = decision.status();
+      }
     }
-  }
-  // The first wait leads a commit of everything queued, ours included.
-  for (size_t i = 0; i < writes.size(); ++i) {
-    if (decisions[i].has_value() && decisions[i]->queued) AwaitCommit(&pending[i]);
+    // The first wait leads a commit of everything queued, ours included.
+    for (size_t i = begin; i < end; ++i) {
+      if (decisions[i].has_value() && decisions[i]->queued) AwaitCommit(&pending[i]);
+    }
   }
   for (size_t i = 0; i < writes.size(); ++i) {
     if (!decisions[i].has_value()) continue;

@@ -226,9 +226,10 @@ class RoleRegistry : public RefusalRecorder {
   }
 
   // Mutate for each of `writes` (nullptr: skipped, its status left as is),
-  // deciding them in order and waiting for storage once for all of them:
-  // they go into one group unless other writes share it. Returns each one's
-  // outcome in `statuses` (one per write).
+  // deciding them in order, 64 at a time, and waiting for storage once per
+  // 64 (they share a group commit). Returns each one's outcome in
+  // `statuses` (one per write). A write decided on a group that then failed
+  // is decided again after the others.
   void MutateAll(const CallInfo& call, const std::vector<const PlannedWrite*>& writes,
                  std::vector<absl::Status>& statuses);
 

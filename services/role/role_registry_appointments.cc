@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api/etag.h"
@@ -230,11 +231,23 @@ absl::StatusOr<v1::Assignment> RoleRegistry::CreateAssignment(
 absl::StatusOr<v1::BatchCreateAssignmentsResponse> RoleRegistry::BatchCreateAssignments(
     const CallInfo& call, const v1::BatchCreateAssignmentsRequest& request) {
   ISMS_RETURN_IF_ERROR(ValidateBatchSize("requests", request.requests_size()));
-  // A caller refused outright (a leaver, a stranger) is refused once; each
+  // A caller refused outright (a leaver, a stranger), or who may appoint in
+  // none of the batch's scopes, is refused once; otherwise each
   // appointment's permission is decided for its own scope.
   ISMS_RETURN_IF_ERROR(Read<bool>(
                            call, request, "assignments",
-                           [](const RoleModel&) { return absl::OkStatus(); },
+                           [&](const RoleModel& model) -> absl::Status {
+                             absl::Status first_refusal;
+                             absl::flat_hash_set<absl::string_view> scopes;
+                             for (const v1::CreateAssignmentRequest& item : request.requests()) {
+                               if (!scopes.insert(item.assignment().scope()).second) continue;
+                               absl::Status allowed = Require(model, call, kManageAssignments,
+                                                              item.assignment().scope());
+                               if (allowed.ok()) return allowed;
+                               if (first_refusal.ok()) first_refusal = allowed;
+                             }
+                             return first_refusal;
+                           },
                            [](const RoleModel&) -> absl::StatusOr<bool> { return true; })
                            .status());
   std::vector<absl::Status> statuses;

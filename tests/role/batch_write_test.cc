@@ -95,6 +95,13 @@ TEST_F(BatchWriteTest, ACallerWhoMayNotCreatePrincipalsIsRefusedOnceForTheWholeB
   AddAppointment(appointments, "roles/ts", "principals/eve");
   EXPECT_THAT(registry_->BatchCreateAssignments(As("principals/nobody"), appointments),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("not in the register")));
+  // Eve may appoint in none of the batch's scopes: one refusal, one event.
+  AddPerson("ann");
+  for (int i = 0; i < 50; ++i) AddAppointment(appointments, "roles/ts", "principals/ann");
+  const size_t before_appointments = OutboxEvents().size();
+  EXPECT_THAT(registry_->BatchCreateAssignments(As("principals/eve"), appointments),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("isms.assignments.manage")));
+  EXPECT_EQ(OutboxEvents().size(), before_appointments + 1);
 }
 
 TEST_F(BatchWriteTest, AnEmptyOrOversizedBatchIsRefusedNamingTheField) {

@@ -12,6 +12,7 @@
 #include "common/time/clock.h"
 #include "services/asset/sqlite_asset_store.h"
 #include "tests/asset/asset_test_util.h"
+#include "tests/asset/registry_call.h"
 
 namespace isms::asset {
 namespace {
@@ -44,11 +45,7 @@ class AssetRegistryTest : public ::testing::Test {
   }
 
   static CallInfo As(const std::string& principal) {
-    CallInfo call;
-    call.caller = Caller{principal, principal, false, {}};
-    call.request_id = "req-1";
-    call.method = "/isms.asset.v1.AssetService/Test";
-    return call;
+    return CallAs(principal, "/isms.asset.v1.AssetService/Test");
   }
 
   // Runs an asynchronous registry method and returns what it was done with.
@@ -56,14 +53,7 @@ class AssetRegistryTest : public ::testing::Test {
   absl::StatusOr<Response> Run(void (AssetRegistry::*method)(const CallInfo&, const Request&,
                                                              AssetRegistry::Done<Response>),
                                const CallInfo& call, const Request& request) {
-    absl::StatusOr<Response> result = absl::InternalError("done was never called");
-    int calls = 0;
-    (registry_.get()->*method)(call, request, [&](absl::StatusOr<Response> answer) {
-      ++calls;
-      result = std::move(answer);
-    });
-    EXPECT_EQ(calls, 1);
-    return result;
+    return RunRegistry(*registry_, method, call, request);
   }
 
   absl::StatusOr<v1::Asset> Create(const std::string& id,

@@ -13,6 +13,7 @@
 #include "services/asset/permissions.h"
 #include "services/asset/sqlite_asset_store.h"
 #include "tests/asset/asset_test_util.h"
+#include "tests/asset/registry_call.h"
 #include "tests/asset/fake_role_holders.h"
 
 namespace isms::asset {
@@ -56,25 +57,14 @@ class RiskTestFixture : public ::testing::Test {
   }
 
   static CallInfo As(const std::string& principal) {
-    CallInfo call;
-    call.caller = Caller{principal, principal, false, {}};
-    call.request_id = "req-1";
-    call.method = "/isms.asset.v1.RiskService/Test";
-    return call;
+    return CallAs(principal, "/isms.asset.v1.RiskService/Test");
   }
 
   template <typename Request, typename Response>
   absl::StatusOr<Response> Run(void (AssetRegistry::*method)(const CallInfo&, const Request&,
                                                              AssetRegistry::Done<Response>),
                                const CallInfo& call, const Request& request) {
-    absl::StatusOr<Response> result = absl::InternalError("done was never called");
-    int calls = 0;
-    (registry_.get()->*method)(call, request, [&](absl::StatusOr<Response> answer) {
-      ++calls;
-      result = std::move(answer);
-    });
-    EXPECT_EQ(calls, 1);
-    return result;
+    return RunRegistry(*registry_, method, call, request);
   }
 
   // A valid risk scored `likelihood` x `impact`, owned by `owner`.
